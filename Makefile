@@ -1,0 +1,133 @@
+# forktrace: build, test and install.
+#
+#   make              build build/forktrace and the examples
+#   make demo         install missing packages, build, trace an example
+#   make check        install missing packages, build, run the test suite
+#   make check SANITIZE=1   the same, built with ASan and UBSan
+#   make install PREFIX=/usr/local
+
+VERSION = 0.1.0
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+BUILD ?= build
+WERROR ?= 1
+
+# Debian packages needed to build and test; 'make deps' installs the missing.
+DEB_PACKAGES = gcc make pkg-config libdw-dev libelf-dev libjansson-dev \
+	libcmocka-dev gdb python3
+
+ifeq ($(SANITIZE),1)
+BUILD := $(BUILD)/sanitize
+SANITIZE_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+endif
+
+WARNINGS = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wpointer-arith -Wundef -Wvla -Wwrite-strings \
+	-Wimplicit-fallthrough -Wno-missing-field-initializers
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+
+# pkg-config runs once, when a recipe first needs its answer, so that
+# 'make deps' can install it first.
+pkg = $(shell pkg-config $(1) $(2) || echo pkg-config-failed-for-$(2))
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(call pkg,--cflags,jansson))$(PKG_CFLAGS)
+PKG_LIBS = $(eval PKG_LIBS := $$(call pkg,--libs,jansson))$(PKG_LIBS)
+CMOCKA_LIBS = $(eval CMOCKA_LIBS := $$(call pkg,--libs,cmocka))$(CMOCKA_LIBS)
+
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude \
+	-DFORKTRACE_VERSION='"$(VERSION)"' $(WARNINGS) $(CFLAGS) \
+	$(SANITIZE_FLAGS) $(PKG_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SANITIZE_FLAGS)
+
+LIB_SOURCES = $(filter-out tracer/main.c,$(wildcard tracer/*.c)) \
+	$(wildcard attach/*.c)
+LIB_OBJECTS = $(LIB_SOURCES:%.c=$(BUILD)/obj/%.o)
+LIB = $(BUILD)/libforktrace.a
+BIN = $(BUILD)/forktrace
+
+EXAMPLE_SOURCES = $(wildcard examples/*.c)
+EXAMPLES = $(EXAMPLE_SOURCES:examples/%.c=$(BUILD)/examples/%)
+# The traced examples are built plainly, with full debug information.
+EXAMPLE_CFLAGS = -std=gnu11 -g -O0 -pthread -Wall -Wextra
+
+TEST_SOURCES = $(wildcard tests/test_*.c)
+TESTS = $(TEST_SOURCES:tests/%.c=$(BUILD)/tests/%)
+TEST_HELPERS = $(BUILD)/obj/tests/harness.o
+TEST_CFLAGS = -DFT_SOURCE_DIR='"$(CURDIR)"' \
+	-DFT_BUILD_DIR='"$(abspath $(BUILD))"'
+
+.PHONY: all deps demo check check-build install uninstall clean style
+
+all: $(BIN) $(EXAMPLES)
+
+$(BUILD)/obj/%.o: %.c $(wildcard include/forktrace/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/tests/%.o: tests/%.c $(wildcard include/forktrace/*.h) \
+		tests/harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJECTS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN): $(BUILD)/obj/tracer/main.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/examples/%: examples/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(EXAMPLE_CFLAGS) -o $@ $<
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_HELPERS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS)
+
+deps:
+	@missing=; \
+	for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+			grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	echo "installing:$$missing"; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; \
+	elif command -v sudo >/dev/null; then sudo=sudo; \
+	else echo "make deps: run as root: apt-get install$$missing" >&2; \
+		exit 1; fi; \
+	$$sudo apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	$(BIN) $(BUILD)/examples/fork_tree
+
+check: deps
+	@$(MAKE) --no-print-directory check-build
+	@tests/run.sh $(BUILD) $(TESTS)
+
+check-build: $(BIN) $(EXAMPLES) $(TESTS)
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/forktrace
+	install -m 644 docs/forktrace.1 $(DESTDIR)$(MANDIR)/man1/forktrace.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/forktrace \
+		$(DESTDIR)$(MANDIR)/man1/forktrace.1
+
+# Formats the C lines that differ from HEAD.
+style:
+	git diff -U0 --no-color HEAD -- '*.c' '*.h' | \
+		clang-format-diff -p1 -i
+
+clean:
+	rm -rf build

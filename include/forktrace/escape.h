@@ -1,0 +1,40 @@
+/*
+ * Escaping of strings that come from the traced programs (argv, names,
+ * paths).  They are untrusted: on a terminal they could move the cursor or
+ * change colours, and they need not be valid UTF-8.
+ */
+#ifndef FORKTRACE_ESCAPE_H
+#define FORKTRACE_ESCAPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "forktrace/strbuf.h"
+
+/* Returns the length of the valid UTF-8 sequence at s, or 0 if invalid. */
+size_t utf8_sequence_length(const unsigned char *s, size_t len);
+
+bool utf8_is_valid(const char *s, size_t len);
+
+/*
+ * Appends s to sb with every control character, C1 control and invalid
+ * UTF-8 byte replaced by a C-style escape (\n, \t, \e, \xHH) and every
+ * backslash doubled.  The result is printable and cannot drive a terminal.
+ */
+void escape_for_terminal(struct strbuf *sb, const char *s, size_t len);
+
+/*
+ * Appends s as one shell word: unchanged when it contains only safe
+ * characters, otherwise in single quotes, with its bytes escaped for the
+ * terminal.  An empty word becomes ''.
+ */
+void escape_word(struct strbuf *sb, const char *s, size_t len);
+
+/*
+ * Appends a NUL-separated argument vector as shell words, joined by spaces,
+ * stopping near max_width columns with "..." (0 for no limit).
+ */
+void escape_args(struct strbuf *sb, const char *args, size_t len,
+		 size_t max_width);
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * The event: one record of something that happened in the traced family.
+ *
+ * The ptrace loop fills in events, the family model absorbs them and the
+ * outputs print them.  Strings that an event points to belong to whoever
+ * emitted it and stay valid only during the call that delivers the event.
+ */
+#ifndef FORKTRACE_EVENT_H
+#define FORKTRACE_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum ft_event_kind {
+	FT_EVENT_FORK, /* a new process by fork() or a clone() like it */
+	FT_EVENT_VFORK, /* a new process that shares its parent's memory */
+	FT_EVENT_THREAD, /* a new thread in the same process */
+	FT_EVENT_EXEC, /* the process started a new program */
+	FT_EVENT_EXIT, /* a thread or the whole process ended */
+	FT_EVENT_SIGNAL, /* a signal is about to be delivered */
+	FT_EVENT_STOP, /* the process entered a group stop */
+	FT_EVENT_CONTINUE, /* the process left its group stop */
+	FT_EVENT_DETACH, /* forktrace let go of the process, still alive */
+};
+
+/* A program's argument vector as the kernel stores it: NUL-separated. */
+struct ft_args {
+	const char *data;
+	size_t len; /* bytes, including the last NUL */
+};
+
+struct ft_event {
+	enum ft_event_kind kind;
+	uint64_t time_ns; /* CLOCK_MONOTONIC, relative to the trace's start */
+	pid_t pid; /* the process (thread group id) */
+	pid_t tid; /* the thread that did it */
+
+	/* FT_EVENT_FORK, FT_EVENT_VFORK, FT_EVENT_THREAD */
+	pid_t child;
+
+	/* FT_EVENT_EXEC */
+	const char *path; /* /proc/PID/exe after the exec */
+	const char *comm; /* the kernel's short name of the new program */
+	struct ft_args args;
+	pid_t former_tid; /* the thread that called execve() */
+
+	/* FT_EVENT_EXIT: a wait status; thread is set for a thread's end */
+	int status;
+	bool thread;
+
+	/* FT_EVENT_SIGNAL, FT_EVENT_STOP */
+	int signo;
+	int si_code;
+	bool has_sender; /* sender_pid and sender_uid are valid */
+	pid_t sender_pid;
+	uid_t sender_uid;
+	bool has_addr; /* fault_addr is valid */
+	uint64_t fault_addr;
+};
+
+/* Returns the JSON name of an event kind: "fork", "exec", ... */
+const char *event_kind_name(enum ft_event_kind kind);
+
+/* Returns true for the signals whose default action is a group stop. */
+bool signal_is_stop(int signo);
+
+/*
+ * Writes the signal's name ("SIGSEGV", "SIGRTMIN+2", "SIG99") to buf and
+ * returns buf.
+ */
+const char *signal_name(int signo, char buf[16]);
+
+/* Returns the name of a siginfo code ("SI_USER", "SEGV_MAPERR"), or NULL. */
+const char *signal_code_name(int signo, int si_code);
+
+/*
+ * Returns true when a signal with this si_code carries its sender's pid and
+ * uid in the siginfo.
+ */
+bool signal_code_has_sender(int signo, int si_code);
+
+/* Returns true when this signal and si_code carry a fault address. */
+bool signal_code_has_addr(int signo, int si_code);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * Outputs: readers of the event stream.  Each format implements the same
+ * three steps: begin, one call per event, and end with the family tree.
+ */
+#ifndef FORKTRACE_OUTPUT_H
+#define FORKTRACE_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "forktrace/event.h"
+#include "forktrace/family.h"
+#include "forktrace/options.h"
+
+/* How the trace ended, for the last words of an output. */
+struct ft_summary {
+	uint64_t time_ns; /* when the trace ended */
+	int exit_status; /* forktrace's own exit status */
+	bool root_ended;
+	int root_status; /* wait status of the root, valid if root_ended */
+	int interrupt_signal; /* the signal that ended the trace early, or 0 */
+};
+
+struct ft_output;
+
+struct ft_output_ops {
+	void (*begin)(struct ft_output *out);
+	/* process is the event's process after the model applied it */
+	void (*event)(struct ft_output *out, const struct ft_event *event,
+		      const struct ft_process *process);
+	void (*end)(struct ft_output *out, const struct ft_family *family,
+		    const struct ft_summary *summary);
+	void (*free)(struct ft_output *out);
+};
+
+struct ft_output {
+	const struct ft_output_ops *ops;
+	FILE *fp;
+	const struct ft_options *opts;
+	struct timespec start_wall; /* CLOCK_REALTIME at the trace's start */
+	bool color;
+};
+
+/*
+ * Creates the output that opts asks for, writing to fp (which the caller
+ * keeps open until output_free()).
+ */
+struct ft_output *output_new(const struct ft_options *opts, FILE *fp);
+void output_free(struct ft_output *out);
+
+struct ft_output *output_text_new(void);
+struct ft_output *output_json_new(void);
+
+#endif

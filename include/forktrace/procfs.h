@@ -1,0 +1,40 @@
+/*
+ * Readers of /proc.  The parsers take a buffer, so that tests can feed them
+ * any bytes; the readers open the files.
+ */
+#ifndef FORKTRACE_PROCFS_H
+#define FORKTRACE_PROCFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Reads a whole file into a new NUL-terminated buffer (*data, *len without
+ * the NUL).  Returns 0, or -errno with *data set to NULL.
+ */
+int procfs_read_file(const char *path, char **data, size_t *len);
+
+/* Reads the target of /proc/PID/exe.  Returns 0 or -errno. */
+int procfs_read_exe(pid_t pid, char **path);
+
+/* Reads /proc/PID/comm without its newline.  Returns 0 or -errno. */
+int procfs_read_comm(pid_t pid, char comm[16]);
+
+/* Reads /proc/PID/cmdline.  Returns 0 or -errno. */
+int procfs_read_cmdline(pid_t pid, char **args, size_t *len);
+
+/*
+ * Finds "KEY:\tVALUE" in the text of a /proc status file and parses VALUE
+ * as a decimal number.  Returns true and sets *value on success.
+ */
+bool procfs_status_field(const char *text, size_t len, const char *key,
+			 long *value);
+
+/* Reads one numeric field of /proc/PID/status.  Returns 0 or -errno. */
+int procfs_read_status_field(pid_t pid, const char *key, long *value);
+
+/* Returns true when tid is a thread of the process tgid. */
+bool procfs_is_thread_of(pid_t tgid, pid_t tid);
+
+#endif

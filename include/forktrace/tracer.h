@@ -1,0 +1,15 @@
+/* The ptrace event loop: runs the traced family to its end. */
+#ifndef FORKTRACE_TRACER_H
+#define FORKTRACE_TRACER_H
+
+#include "forktrace/options.h"
+
+/*
+ * Launches opts->command under ptrace, follows its family until the last
+ * member ends or forktrace lets go of it, and prints what opts asks for.
+ * Returns forktrace's exit status: the command's own, 128+N when a signal
+ * N killed it, 127 or 126 when it could not be run, 1 on other failures.
+ */
+int tracer_run(const struct ft_options *opts);
+
+#endif

@@ -1,0 +1,187 @@
+/* Escaping of untrusted strings for the terminal. */
+#include <string.h>
+
+#include "forktrace/escape.h"
+
+size_t
+utf8_sequence_length(const unsigned char *s, size_t len)
+{
+	unsigned char c = s[0];
+	size_t n, i;
+	unsigned long cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and code points past U+10FFFF. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+bool
+utf8_is_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t n = utf8_sequence_length(p + i, len - i);
+
+		if (!n)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+/* Returns true for U+0080..U+009F, which some terminals obey as controls. */
+static bool
+is_c1_control(const unsigned char *s, size_t n)
+{
+	return n == 2 && s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f;
+}
+
+static void
+add_hex_escape(struct strbuf *sb, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+	char esc[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+
+	strbuf_add(sb, esc, sizeof(esc));
+}
+
+void
+escape_for_terminal(struct strbuf *sb, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = p[i];
+		size_t n;
+
+		switch (c) {
+		case '\\':
+			strbuf_add(sb, "\\\\", 2);
+			i++;
+			continue;
+		case '\n':
+			strbuf_add(sb, "\\n", 2);
+			i++;
+			continue;
+		case '\t':
+			strbuf_add(sb, "\\t", 2);
+			i++;
+			continue;
+		case '\r':
+			strbuf_add(sb, "\\r", 2);
+			i++;
+			continue;
+		case 0x1b:
+			strbuf_add(sb, "\\e", 2);
+			i++;
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			add_hex_escape(sb, c);
+			i++;
+			continue;
+		}
+		n = utf8_sequence_length(p + i, len - i);
+		if (!n || is_c1_control(p + i, n)) {
+			/* Escape the bad byte and resume at the next one. */
+			add_hex_escape(sb, c);
+			i++;
+			continue;
+		}
+		strbuf_add(sb, p + i, n);
+		i += n;
+	}
+}
+
+static bool
+is_safe_word_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || strchr("-_./:=+,@%^", c) || c >= 0x80;
+}
+
+void
+escape_word(struct strbuf *sb, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	bool safe = len > 0;
+	size_t i, start;
+
+	for (i = 0; i < len && safe; i++)
+		safe = is_safe_word_char(p[i]) && p[i] != '\0';
+	if (safe && utf8_is_valid(s, len)) {
+		escape_for_terminal(sb, s, len);
+		return;
+	}
+
+	strbuf_addch(sb, '\'');
+	for (start = i = 0; i < len; i++) {
+		if (p[i] != '\'')
+			continue;
+		escape_for_terminal(sb, s + start, i - start);
+		strbuf_add(sb, "'\\''", 4);
+		start = i + 1;
+	}
+	escape_for_terminal(sb, s + start, len - start);
+	strbuf_addch(sb, '\'');
+}
+
+void
+escape_args(struct strbuf *sb, const char *args, size_t len, size_t max_width)
+{
+	size_t start = sb->len;
+	size_t i = 0;
+	bool first = true;
+
+	/* The kernel's cmdline ends each argument with a NUL. */
+	while (i < len) {
+		const char *word = args + i;
+		size_t n = strnlen(word, len - i);
+
+		if (!first)
+			strbuf_addch(sb, ' ');
+		first = false;
+		escape_word(sb, word, n);
+		i += n + 1;
+
+		if (max_width && sb->len - start > max_width) {
+			size_t cut =
+				start + (max_width > 3 ? max_width - 3 : 0);
+
+			/* Do not cut inside a UTF-8 sequence. */
+			while (cut > start &&
+			       ((unsigned char)sb->buf[cut] & 0xc0) == 0x80)
+				cut--;
+			sb->len = cut;
+			sb->buf[cut] = '\0';
+			strbuf_addstr(sb, "...");
+			return;
+		}
+	}
+}

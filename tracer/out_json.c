@@ -1,0 +1,325 @@
+/*
+ * The JSON Lines output: one object per event, and a summary object with
+ * the family tree at the end.  docs/JSON.md documents the schema.
+ */
+#include <jansson.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "forktrace/escape.h"
+#include "forktrace/output.h"
+#include "forktrace/xmalloc.h"
+
+#define JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(12))
+
+/* Seconds since the start, rounded to the microsecond. */
+static json_t *
+json_seconds(uint64_t ns)
+{
+	return json_real((double)((ns + 500) / 1000) / 1e6);
+}
+
+/*
+ * Encodes a string from the traced family without loss: a JSON string when
+ * it is valid UTF-8, otherwise {"hex": "..."} with every byte in hex.
+ */
+static json_t *
+json_untrusted(const char *s, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	json_t *object;
+	char *hex;
+	size_t i;
+
+	if (utf8_is_valid(s, len))
+		return json_stringn(s, len);
+
+	hex = xmalloc(2 * len + 1);
+	for (i = 0; i < len; i++) {
+		hex[2 * i] = digits[(unsigned char)s[i] >> 4];
+		hex[2 * i + 1] = digits[(unsigned char)s[i] & 15];
+	}
+	hex[2 * len] = '\0';
+	object = json_pack("{s:s}", "hex", hex);
+	free(hex);
+	return object;
+}
+
+static json_t *
+json_untrusted_str(const char *s)
+{
+	return json_untrusted(s, strlen(s));
+}
+
+static json_t *
+json_args(const char *args, size_t len)
+{
+	json_t *array = json_array();
+	size_t i = 0;
+
+	while (i < len) {
+		size_t n = strnlen(args + i, len - i);
+
+		json_array_append_new(array, json_untrusted(args + i, n));
+		i += n + 1;
+	}
+	return array;
+}
+
+/* Adds exit_code, or signal and core_dumped, for a wait status. */
+static void
+add_status(json_t *object, int status)
+{
+	char name[16];
+
+	if (WIFEXITED(status)) {
+		json_object_set_new(object, "exit_code",
+				    json_integer(WEXITSTATUS(status)));
+		return;
+	}
+	json_object_set_new(object, "signal",
+			    json_string(signal_name(WTERMSIG(status), name)));
+	json_object_set_new(object, "core_dumped",
+			    json_boolean(WCOREDUMP(status)));
+}
+
+static void
+add_signal_fields(json_t *object, const struct ft_event *event)
+{
+	const char *code = signal_code_name(event->signo, event->si_code);
+	char name[16], addr[32];
+
+	json_object_set_new(object, "signal",
+			    json_string(signal_name(event->signo, name)));
+	json_object_set_new(object, "signo", json_integer(event->signo));
+	if (code)
+		json_object_set_new(object, "code", json_string(code));
+	if (event->has_sender) {
+		json_object_set_new(object, "sender",
+				    json_integer(event->sender_pid));
+		json_object_set_new(object, "sender_uid",
+				    json_integer(event->sender_uid));
+	}
+	if (event->has_addr) {
+		snprintf(addr, sizeof(addr), "0x%llx",
+			 (unsigned long long)event->fault_addr);
+		json_object_set_new(object, "addr", json_string(addr));
+	}
+}
+
+static void
+add_event_fields(json_t *object, const struct ft_event *event,
+		 const struct ft_process *process)
+{
+	switch (event->kind) {
+	case FT_EVENT_FORK:
+	case FT_EVENT_VFORK:
+	case FT_EVENT_THREAD:
+		json_object_set_new(object, "child",
+				    json_integer(event->child));
+		break;
+	case FT_EVENT_EXEC:
+		json_object_set_new(
+			object, "path",
+			json_untrusted_str(event->path ? event->path : ""));
+		json_object_set_new(
+			object, "argv",
+			json_args(event->args.data, event->args.len));
+		if (event->former_tid != event->pid)
+			json_object_set_new(object, "former_tid",
+					    json_integer(event->former_tid));
+		break;
+	case FT_EVENT_EXIT:
+		if (event->thread)
+			json_object_set_new(object, "thread", json_true());
+		add_status(object, event->status);
+		if (!event->thread)
+			json_object_set_new(object, "duration",
+					    json_seconds(process->end_ns -
+							 process->start_ns));
+		break;
+	case FT_EVENT_SIGNAL:
+	case FT_EVENT_STOP:
+		add_signal_fields(object, event);
+		break;
+	case FT_EVENT_CONTINUE:
+	case FT_EVENT_DETACH:
+		break;
+	}
+}
+
+static void
+write_object(struct ft_output *out, json_t *object)
+{
+	json_dumpf(object, out->fp, JSON_FLAGS);
+	fputc('\n', out->fp);
+	json_decref(object);
+}
+
+static void
+json_begin(struct ft_output *out)
+{
+	(void)out;
+}
+
+static void
+json_event(struct ft_output *out, const struct ft_event *event,
+	   const struct ft_process *process)
+{
+	json_t *object;
+
+	if (out->opts->quiet || !process)
+		return;
+	object = json_object();
+	json_object_set_new(object, "t", json_seconds(event->time_ns));
+	json_object_set_new(object, "event",
+			    json_string(event_kind_name(event->kind)));
+	json_object_set_new(object, "pid", json_integer(event->pid));
+	json_object_set_new(object, "tid", json_integer(event->tid));
+	json_object_set_new(object, "ppid", json_integer(process->ppid));
+	json_object_set_new(object, "comm",
+			    json_untrusted_str(process_comm(process)));
+	add_event_fields(object, event, process);
+	write_object(out, object);
+}
+
+static json_t *
+json_program(const struct ft_program *program)
+{
+	json_t *object = json_object();
+
+	json_object_set_new(object, "t", json_seconds(program->time_ns));
+	json_object_set_new(object, "path", json_untrusted_str(program->path));
+	json_object_set_new(object, "comm", json_untrusted_str(program->comm));
+	json_object_set_new(object, "argv",
+			    json_args(program->args, program->args_len));
+	return object;
+}
+
+static const char *
+origin_name(enum ft_origin origin)
+{
+	switch (origin) {
+	case FT_ORIGIN_ROOT:
+		return "root";
+	case FT_ORIGIN_FORK:
+		return "fork";
+	case FT_ORIGIN_VFORK:
+		return "vfork";
+	case FT_ORIGIN_ATTACHED:
+		return "attached";
+	}
+	return "unknown";
+}
+
+static json_t *
+json_thread(const struct ft_thread *thread)
+{
+	json_t *object = json_object();
+
+	json_object_set_new(object, "tid", json_integer(thread->tid));
+	json_object_set_new(object, "start", json_seconds(thread->start_ns));
+	if (thread->ended) {
+		json_object_set_new(object, "end",
+				    json_seconds(thread->end_ns));
+		add_status(object, thread->status);
+	}
+	return object;
+}
+
+static json_t *
+json_process(const struct ft_process *process)
+{
+	json_t *object = json_object();
+	json_t *programs = json_array(), *threads = json_array();
+	json_t *children = json_array();
+	const struct ft_program *program;
+	const struct ft_thread *thread;
+	const struct ft_process *child;
+
+	json_object_set_new(object, "pid", json_integer(process->pid));
+	json_object_set_new(object, "ppid", json_integer(process->ppid));
+	json_object_set_new(object, "origin",
+			    json_string(origin_name(process->origin)));
+	json_object_set_new(object, "comm",
+			    json_untrusted_str(process_comm(process)));
+	if (process->program) {
+		json_object_set_new(object, "path",
+				    json_untrusted_str(process->program->path));
+		json_object_set_new(object, "argv",
+				    json_args(process->program->args,
+					      process->program->args_len));
+	}
+	json_object_set_new(object, "start", json_seconds(process->start_ns));
+	if (process->ended || process->detached)
+		json_object_set_new(object, "end",
+				    json_seconds(process->end_ns));
+	if (process->ended)
+		add_status(object, process->status);
+	else
+		json_object_set_new(object, "detached", json_true());
+
+	for (program = process->programs; program; program = program->next)
+		json_array_append_new(programs, json_program(program));
+	json_object_set_new(object, "programs", programs);
+	for (thread = process->threads; thread; thread = thread->next)
+		json_array_append_new(threads, json_thread(thread));
+	json_object_set_new(object, "threads", threads);
+	for (child = process->first_child; child; child = child->next_sibling)
+		json_array_append_new(children, json_process(child));
+	json_object_set_new(object, "children", children);
+	return object;
+}
+
+static void
+json_end(struct ft_output *out, const struct ft_family *family,
+	 const struct ft_summary *summary)
+{
+	json_t *object, *tree = json_array();
+	const struct ft_process *root;
+	char name[16];
+
+	if (out->opts->quiet > 1)
+		return;
+	object = json_object();
+	json_object_set_new(object, "t", json_seconds(summary->time_ns));
+	json_object_set_new(object, "event", json_string("summary"));
+	json_object_set_new(object, "exit_status",
+			    json_integer(summary->exit_status));
+	json_object_set_new(object, "processes",
+			    json_integer(family_process_count(family)));
+	json_object_set_new(object, "threads",
+			    json_integer(family_thread_count(family)));
+	if (summary->interrupt_signal)
+		json_object_set_new(object, "interrupted",
+				    json_string(signal_name(
+					    summary->interrupt_signal, name)));
+	for (root = family_roots(family); root; root = root->next_sibling)
+		json_array_append_new(tree, json_process(root));
+	json_object_set_new(object, "tree", tree);
+	write_object(out, object);
+}
+
+static void
+json_free(struct ft_output *out)
+{
+	free(out);
+}
+
+static const struct ft_output_ops json_ops = {
+	.begin = json_begin,
+	.event = json_event,
+	.end = json_end,
+	.free = json_free,
+};
+
+struct ft_output *
+output_json_new(void)
+{
+	struct ft_output *out = xcalloc(1, sizeof(*out));
+
+	out->ops = &json_ops;
+	return out;
+}

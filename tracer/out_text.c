@@ -1,0 +1,363 @@
+/*
+ * The text output: a live timeline, one line per event, and the family
+ * tree at the end.  Every string from the traced family is escaped.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "forktrace/escape.h"
+#include "forktrace/output.h"
+#include "forktrace/xmalloc.h"
+
+/* Columns of indentation per generation, and the deepest one drawn. */
+#define INDENT_WIDTH	 2
+#define INDENT_MAX_DEPTH 12
+/* Columns of an argument vector in the timeline and in the tree. */
+#define TIMELINE_ARGS_WIDTH 200
+#define TREE_ARGS_WIDTH	    40
+#define TREE_NAME_COLUMN    46
+
+#define COLOR_RED    "\033[31m"
+#define COLOR_YELLOW "\033[33m"
+#define COLOR_BOLD   "\033[1m"
+#define COLOR_RESET  "\033[0m"
+
+struct text_output {
+	struct ft_output base;
+	struct strbuf line;
+};
+
+static void
+add_colored(const struct ft_output *out, struct strbuf *sb, const char *color,
+	    const char *text)
+{
+	if (out->color)
+		strbuf_addstr(sb, color);
+	strbuf_addstr(sb, text);
+	if (out->color)
+		strbuf_addstr(sb, COLOR_RESET);
+}
+
+static void
+add_time(const struct ft_output *out, struct strbuf *sb, uint64_t time_ns)
+{
+	if (out->opts->wall_clock) {
+		uint64_t ns = (uint64_t)out->start_wall.tv_nsec + time_ns;
+		time_t sec =
+			out->start_wall.tv_sec + (time_t)(ns / 1000000000u);
+		struct tm tm;
+
+		localtime_r(&sec, &tm);
+		strbuf_addf(sb, "%02d:%02d:%02d.%06lu", tm.tm_hour, tm.tm_min,
+			    tm.tm_sec,
+			    (unsigned long)(ns % 1000000000u / 1000u));
+	} else {
+		strbuf_addf(sb, "%10.6f", (double)time_ns / 1e9);
+	}
+}
+
+static void
+add_duration(struct strbuf *sb, uint64_t ns)
+{
+	if (ns < 1000000000u)
+		strbuf_addf(sb, "%.1fms", (double)ns / 1e6);
+	else
+		strbuf_addf(sb, "%.3fs", (double)ns / 1e9);
+}
+
+/* Appends how a thread or process ended: "exit 3", "killed by SIGSEGV". */
+static void
+add_end(const struct ft_output *out, struct strbuf *sb, int status)
+{
+	char name[16], text[64];
+
+	if (WIFEXITED(status)) {
+		snprintf(text, sizeof(text), "exit %d", WEXITSTATUS(status));
+		add_colored(out, sb, WEXITSTATUS(status) ? COLOR_RED : "",
+			    text);
+		return;
+	}
+	snprintf(text, sizeof(text), "killed by %s%s",
+		 signal_name(WTERMSIG(status), name),
+		 WCOREDUMP(status) ? " (core dumped)" : "");
+	add_colored(out, sb, COLOR_RED, text);
+}
+
+static void
+add_signal(const struct ft_output *out, struct strbuf *sb,
+	   const struct ft_event *event)
+{
+	const char *code = signal_code_name(event->signo, event->si_code);
+	char name[16];
+
+	strbuf_addstr(sb, "signal ");
+	add_colored(out, sb, COLOR_YELLOW, signal_name(event->signo, name));
+	if (event->has_sender)
+		strbuf_addf(sb, " from %d (uid %u)", (int)event->sender_pid,
+			    (unsigned)event->sender_uid);
+	else if (code)
+		strbuf_addf(sb, " (%s)", code);
+	if (event->has_addr)
+		strbuf_addf(sb, " at 0x%llx",
+			    (unsigned long long)event->fault_addr);
+}
+
+static void
+add_event_text(const struct ft_output *out, struct strbuf *sb,
+	       const struct ft_event *event, const struct ft_process *process)
+{
+	char name[16];
+
+	switch (event->kind) {
+	case FT_EVENT_FORK:
+	case FT_EVENT_VFORK:
+	case FT_EVENT_THREAD:
+		strbuf_addf(sb, "%s %d", event_kind_name(event->kind),
+			    (int)event->child);
+		break;
+	case FT_EVENT_EXEC:
+		add_colored(out, sb, COLOR_BOLD, "exec ");
+		escape_for_terminal(sb, event->path ? event->path : "?",
+				    event->path ? strlen(event->path) : 1);
+		strbuf_addstr(sb, ": ");
+		escape_args(sb, event->args.data, event->args.len,
+			    out->opts->verbose ? 0 : TIMELINE_ARGS_WIDTH);
+		if (event->former_tid != event->pid)
+			strbuf_addf(sb, " (called by thread %d)",
+				    (int)event->former_tid);
+		break;
+	case FT_EVENT_EXIT:
+		if (event->thread)
+			strbuf_addstr(sb, "thread ");
+		add_end(out, sb, event->status);
+		if (!event->thread) {
+			strbuf_addstr(sb, " after ");
+			add_duration(sb, process->end_ns - process->start_ns);
+		}
+		break;
+	case FT_EVENT_SIGNAL:
+		add_signal(out, sb, event);
+		break;
+	case FT_EVENT_STOP:
+		strbuf_addf(sb, "stopped by %s",
+			    signal_name(event->signo, name));
+		break;
+	case FT_EVENT_CONTINUE:
+		strbuf_addstr(sb, "continued");
+		break;
+	case FT_EVENT_DETACH:
+		strbuf_addstr(sb, "detached, still running");
+		break;
+	}
+}
+
+static void
+add_indent(struct strbuf *sb, unsigned depth)
+{
+	if (depth > INDENT_MAX_DEPTH) {
+		strbuf_pad(sb, INDENT_WIDTH * INDENT_MAX_DEPTH - 4);
+		strbuf_addf(sb, "+%-3u", depth);
+		return;
+	}
+	strbuf_pad(sb, INDENT_WIDTH * depth);
+}
+
+static void
+text_begin(struct ft_output *out)
+{
+	(void)out;
+}
+
+static void
+text_event(struct ft_output *base, const struct ft_event *event,
+	   const struct ft_process *process)
+{
+	struct text_output *out = (struct text_output *)base;
+	struct strbuf *sb = &out->line;
+	const char *comm;
+
+	if (base->opts->quiet || !process)
+		return;
+	/* Every child's end sends one; the exit line says it already. */
+	if (event->kind == FT_EVENT_SIGNAL && event->signo == SIGCHLD &&
+	    !base->opts->verbose)
+		return;
+
+	strbuf_reset(sb);
+	add_time(base, sb, event->time_ns);
+	strbuf_addch(sb, ' ');
+	add_indent(sb, process->depth);
+	if (event->tid != event->pid)
+		strbuf_addf(sb, "%d/%d ", (int)event->pid, (int)event->tid);
+	else
+		strbuf_addf(sb, "%d ", (int)event->pid);
+	comm = process_comm(process);
+	escape_for_terminal(sb, comm, strlen(comm));
+	strbuf_addstr(sb, ": ");
+	add_event_text(base, sb, event, process);
+	strbuf_addch(sb, '\n');
+	fwrite(sb->buf, 1, sb->len, base->fp);
+}
+
+/* Appends the words that name a process's program in the tree. */
+static void
+add_program_name(struct strbuf *sb, const struct ft_process *process)
+{
+	const struct ft_program *program = process->last_program;
+	const char *comm = process_comm(process);
+
+	if (program && program->args_len > 1)
+		escape_args(sb, program->args, program->args_len,
+			    TREE_ARGS_WIDTH);
+	else
+		escape_for_terminal(sb, comm, strlen(comm));
+}
+
+static void
+add_thread_rows(const struct ft_output *out, struct strbuf *sb,
+		const struct ft_process *process, const char *prefix)
+{
+	const struct ft_thread *thread;
+	size_t start;
+
+	for (thread = process->threads; thread; thread = thread->next) {
+		start = sb->len;
+		strbuf_addf(sb, "%s  thread %d", prefix, (int)thread->tid);
+		if (sb->len - start < TREE_NAME_COLUMN)
+			strbuf_pad(sb, TREE_NAME_COLUMN - (sb->len - start));
+		strbuf_addf(sb, " %9.3fs ", (double)thread->start_ns / 1e9);
+		if (thread->ended) {
+			add_duration(sb, thread->end_ns - thread->start_ns);
+			strbuf_addch(sb, ' ');
+			add_end(out, sb, thread->status);
+		} else {
+			strbuf_addstr(sb, "still running");
+		}
+		strbuf_addch(sb, '\n');
+	}
+}
+
+/* Appends one process's row, then its children's, depth first. */
+static void
+add_tree_rows(const struct ft_output *out, struct strbuf *sb,
+	      const struct ft_process *process, struct strbuf *prefix,
+	      bool last, bool root)
+{
+	const struct ft_process *child;
+	size_t start = sb->len, prefix_len = prefix->len;
+	uint64_t end_ns;
+
+	strbuf_addstr(sb, strbuf_str(prefix));
+	if (!root)
+		strbuf_addstr(sb, last ? "`-- " : "|-- ");
+	strbuf_addf(sb, "%d ", (int)process->pid);
+	add_program_name(sb, process);
+	if (sb->len - start < TREE_NAME_COLUMN)
+		strbuf_pad(sb, TREE_NAME_COLUMN - (sb->len - start));
+
+	end_ns = process->end_ns;
+	strbuf_addf(sb, " %9.3fs ", (double)process->start_ns / 1e9);
+	if (process->ended || process->detached)
+		add_duration(sb, end_ns - process->start_ns);
+	strbuf_addch(sb, ' ');
+	if (process->ended)
+		add_end(out, sb, process->status);
+	else
+		add_colored(out, sb, COLOR_YELLOW, "still running");
+	if (process->thread_count)
+		strbuf_addf(sb, ", %u thread%s", process->thread_count,
+			    process->thread_count == 1 ? "" : "s");
+	strbuf_addch(sb, '\n');
+
+	if (!root)
+		strbuf_addstr(prefix, last ? "    " : "|   ");
+	if (out->opts->verbose)
+		add_thread_rows(out, sb, process, strbuf_str(prefix));
+	for (child = process->first_child; child; child = child->next_sibling)
+		add_tree_rows(out, sb, child, prefix, !child->next_sibling,
+			      false);
+	prefix->len = prefix_len;
+	if (prefix->buf)
+		prefix->buf[prefix_len] = '\0';
+}
+
+static void
+add_still_running(struct strbuf *sb, const struct ft_process *process,
+		  unsigned *count)
+{
+	const struct ft_process *child;
+
+	if (process->detached && !process->ended) {
+		const char *comm = process_comm(process);
+
+		strbuf_addstr(sb, *count ? ", " : "");
+		strbuf_addf(sb, "%d (", (int)process->pid);
+		escape_for_terminal(sb, comm, strlen(comm));
+		strbuf_addch(sb, ')');
+		(*count)++;
+	}
+	for (child = process->first_child; child; child = child->next_sibling)
+		add_still_running(sb, child, count);
+}
+
+static void
+text_end(struct ft_output *base, const struct ft_family *family,
+	 const struct ft_summary *summary)
+{
+	struct text_output *out = (struct text_output *)base;
+	struct strbuf prefix = STRBUF_INIT, running = STRBUF_INIT;
+	struct strbuf *sb = &out->line;
+	const struct ft_process *root;
+	unsigned threads = family_thread_count(family), count = 0;
+
+	if (base->opts->quiet > 1)
+		return;
+
+	strbuf_reset(sb);
+	strbuf_addf(sb, "\nfamily of %u process%s",
+		    family_process_count(family),
+		    family_process_count(family) == 1 ? "" : "es");
+	if (threads)
+		strbuf_addf(sb, " and %u thread%s", threads,
+			    threads == 1 ? "" : "s");
+	strbuf_addf(sb, " in %.3fs:\n", (double)summary->time_ns / 1e9);
+	for (root = family_roots(family); root; root = root->next_sibling)
+		add_tree_rows(base, sb, root, &prefix, true, true);
+
+	for (root = family_roots(family); root; root = root->next_sibling)
+		add_still_running(&running, root, &count);
+	if (count)
+		strbuf_addf(sb, "still running after forktrace let go: %s\n",
+			    strbuf_str(&running));
+	fwrite(sb->buf, 1, sb->len, base->fp);
+	strbuf_release(&prefix);
+	strbuf_release(&running);
+}
+
+static void
+text_free(struct ft_output *base)
+{
+	struct text_output *out = (struct text_output *)base;
+
+	strbuf_release(&out->line);
+	free(out);
+}
+
+static const struct ft_output_ops text_ops = {
+	.begin = text_begin,
+	.event = text_event,
+	.end = text_end,
+	.free = text_free,
+};
+
+struct ft_output *
+output_text_new(void)
+{
+	struct text_output *out = xcalloc(1, sizeof(*out));
+
+	out->base.ops = &text_ops;
+	return &out->base;
+}

@@ -1,0 +1,167 @@
+/* Readers and parsers of /proc files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "forktrace/procfs.h"
+#include "forktrace/xmalloc.h"
+
+int
+procfs_read_file(const char *path, char **data, size_t *len)
+{
+	size_t capacity = 4096, used = 0;
+	char *buf;
+	int fd;
+
+	*data = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+
+	buf = xmalloc(capacity);
+	for (;;) {
+		ssize_t n = read(fd, buf + used, capacity - used - 1);
+
+		if (n < 0) {
+			int err = errno;
+
+			if (err == EINTR)
+				continue;
+			free(buf);
+			close(fd);
+			return -err;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+		if (used + 1 == capacity)
+			buf = xgrow(buf, &capacity, 1);
+	}
+	close(fd);
+	buf[used] = '\0';
+	*data = buf;
+	*len = used;
+	return 0;
+}
+
+int
+procfs_read_exe(pid_t pid, char **path)
+{
+	char link[64];
+	char target[PATH_MAX + 1];
+	ssize_t n;
+
+	*path = NULL;
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	*path = xstrdup(target);
+	return 0;
+}
+
+int
+procfs_read_comm(pid_t pid, char comm[16])
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	comm[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, comm, 15);
+	if (n < 0) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	close(fd);
+	if (n > 0 && comm[n - 1] == '\n')
+		n--;
+	comm[n] = '\0';
+	return 0;
+}
+
+int
+procfs_read_cmdline(pid_t pid, char **args, size_t *len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	return procfs_read_file(path, args, len);
+}
+
+bool
+procfs_status_field(const char *text, size_t len, const char *key, long *value)
+{
+	size_t keylen = strlen(key);
+	const char *line = text, *end = text + len;
+
+	while (line < end) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		const char *eol = nl ? nl : end;
+
+		if ((size_t)(eol - line) > keylen &&
+		    !memcmp(line, key, keylen) && line[keylen] == ':') {
+			const char *p = line + keylen + 1;
+			long v = 0;
+			bool negative = false, digits = false;
+
+			while (p < eol && (*p == ' ' || *p == '\t'))
+				p++;
+			if (p < eol && *p == '-') {
+				negative = true;
+				p++;
+			}
+			for (; p < eol && *p >= '0' && *p <= '9'; p++) {
+				if (v > (LONG_MAX - (*p - '0')) / 10)
+					return false;
+				v = v * 10 + (*p - '0');
+				digits = true;
+			}
+			if (!digits)
+				return false;
+			*value = negative ? -v : v;
+			return true;
+		}
+		line = eol + 1;
+	}
+	return false;
+}
+
+int
+procfs_read_status_field(pid_t pid, const char *key, long *value)
+{
+	char path[64];
+	char *text;
+	size_t len;
+	int err;
+	bool found;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	err = procfs_read_file(path, &text, &len);
+	if (err)
+		return err;
+	found = procfs_status_field(text, len, key, value);
+	free(text);
+	return found ? 0 : -ENOENT;
+}
+
+bool
+procfs_is_thread_of(pid_t tgid, pid_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)tgid, (int)tid);
+	return access(path, F_OK) == 0;
+}
