@@ -64,6 +64,9 @@ TEST_CFLAGS = -DFT_SOURCE_DIR='"$(CURDIR)"' \
 
 .PHONY: all deps demo check check-build install uninstall clean style
 
+# Keep the objects that the test programs are linked from.
+.SECONDARY:
+
 all: $(BIN) $(EXAMPLES)
 
 $(BUILD)/obj/%.o: %.c $(wildcard include/forktrace/*.h)

@@ -1,7 +1,8 @@
 /*
  * A parent and its child signal each other with kill(): each side blocks
- * the signal it expects and takes it with sigwaitinfo(), and the parent
- * finally ends the child with SIGTERM.
+ * the signal it expects and takes it in a handler, by sigsuspend(), and
+ * the parent finally ends the child with SIGTERM.  A handler rather than
+ * sigwaitinfo() makes each signal a real delivery, which a tracer sees.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -34,19 +35,29 @@ block_signal(int sig)
 		die("sigprocmask");
 }
 
-/* Waits until the blocked signal sig is pending and consumes it. */
+static volatile sig_atomic_t caught_signal;
+
+static void
+catch_signal(int sig)
+{
+	caught_signal = sig;
+}
+
+/* Waits until the blocked signal sig is delivered to its handler. */
 static void
 wait_for_signal(int sig)
 {
-	siginfo_t info;
-	sigset_t set;
+	struct sigaction action = { .sa_handler = catch_signal };
+	sigset_t mask;
 
-	if (sigemptyset(&set) < 0 || sigaddset(&set, sig) < 0)
-		die("sigaddset");
-	while (sigwaitinfo(&set, &info) < 0) {
-		if (errno != EINTR)
-			die("sigwaitinfo");
-	}
+	if (sigaction(sig, &action, NULL) < 0)
+		die("sigaction");
+	if (sigprocmask(SIG_SETMASK, NULL, &mask) < 0)
+		die("sigprocmask");
+	if (sigdelset(&mask, sig) < 0)
+		die("sigdelset");
+	while (caught_signal != sig)
+		sigsuspend(&mask);
 }
 
 /* Child: reports ready, takes SIGUSR1, sends SIGUSR2 back, waits for death. */

@@ -37,6 +37,8 @@ enum task_flag {
 	TASK_UNANNOUNCED = 1u << 1,
 	/* In a group stop, resumed with PTRACE_LISTEN. */
 	TASK_LISTENING = 1u << 2,
+	/* Passed its exit event stop; exit_status is its own status. */
+	TASK_EXITING = 1u << 3,
 };
 
 /* The tracer's view of one traced thread. */
@@ -44,6 +46,7 @@ struct task {
 	pid_t tid;
 	pid_t tgid;
 	unsigned flags;
+	int exit_status; /* valid with TASK_EXITING */
 };
 
 struct tracer {
@@ -247,6 +250,12 @@ handle_death(struct tracer *t, pid_t tid, int status)
 	event.pid = task->tgid;
 	event.tid = tid;
 	event.thread = task->tgid != tid;
+	/*
+	 * A thread reaped after its process began a group exit reports the
+	 * group's status, not its own: its exit event stop had the truth.
+	 */
+	if (event.thread && (task->flags & TASK_EXITING))
+		event.status = task->exit_status;
 	if (tid == t->root_pid) {
 		t->root_ended = true;
 		t->root_status = status;
@@ -438,6 +447,21 @@ handle_event_stop(struct tracer *t, struct task *task, int signo)
 	release(t, task, 0);
 }
 
+/* Handles the exit event stop, taken before a thread releases anything. */
+static void
+handle_exit_stop(struct tracer *t, struct task *task)
+{
+	unsigned long message;
+
+	/* The leader's wait status is the process's: no need to ask. */
+	if (task->tid != task->tgid &&
+	    ptrace(PTRACE_GETEVENTMSG, task->tid, 0L, &message) == 0) {
+		task->flags |= TASK_EXITING;
+		task->exit_status = (int)message;
+	}
+	release(t, task, 0);
+}
+
 static void
 handle_stop(struct tracer *t, pid_t tid, int status)
 {
@@ -470,6 +494,8 @@ handle_stop(struct tracer *t, pid_t tid, int status)
 		handle_event_stop(t, task, signo);
 		break;
 	case PTRACE_EVENT_EXIT:
+		handle_exit_stop(t, task);
+		break;
 	default:
 		release(t, task, 0);
 		break;

@@ -35,6 +35,17 @@ find_slot(const struct pidmap *map, pid_t key)
 	}
 }
 
+/* Returns a power of two with room for count entries at a quarter full. */
+static size_t
+capacity_for(size_t count)
+{
+	size_t capacity = 16;
+
+	while (capacity < count * 4)
+		capacity *= 2;
+	return capacity;
+}
+
 static void
 rehash(struct pidmap *map, size_t capacity)
 {
@@ -73,7 +84,7 @@ pidmap_put(struct pidmap *map, pid_t key, void *value)
 
 	/* Keep at most half the slots in use, tombstones included. */
 	if ((map->used + 1) * 2 > map->capacity)
-		rehash(map, map->count * 4 > 16 ? map->count * 4 : 16);
+		rehash(map, capacity_for(map->count + 1));
 
 	for (i = hash_pid(key, map->capacity); map->slots[i].key > 0;
 	     i = (i + 1) & (map->capacity - 1))

@@ -1,0 +1,420 @@
+/*
+ * Integration tests of forktrace's manners: bad input, exit statuses, the
+ * output options, hostile strings, and signals to forktrace itself.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* Checks that pid is alive and neither stopped nor traced-stopped. */
+static void
+assert_runs_unstopped(pid_t pid)
+{
+	char state = process_state(pid);
+
+	if (state != 'R' && state != 'S')
+		fail_msg("pid %d is in state '%c', not running or sleeping",
+			 (int)pid, state ? state : '?');
+}
+
+static void
+missing_program_exits_127(void **state)
+{
+	const char *args[] = { "nosuchprog", NULL };
+	struct trace_result r;
+
+	(void)state;
+	assert_int_equal(forktrace_run(&r, args), 0);
+	assert_int_equal(r.exit_code, 127);
+	assert_string_equal(r.err, "forktrace: cannot run 'nosuchprog': "
+				   "No such file or directory\n");
+	assert_string_equal(r.out, "");
+	trace_result_free(&r);
+}
+
+static void
+non_executable_exits_126(void **state)
+{
+	char path[256];
+	const char *args[] = { path, NULL };
+	struct trace_result r;
+	char expected[512];
+	FILE *fp;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/not-executable", test_tmpdir());
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("echo hi\n", fp);
+	fclose(fp);
+	assert_int_equal(chmod(path, 0644), 0);
+
+	assert_int_equal(forktrace_run(&r, args), 0);
+	assert_int_equal(r.exit_code, 126);
+	snprintf(expected, sizeof(expected),
+		 "forktrace: cannot run '%s': Permission denied\n", path);
+	assert_string_equal(r.err, expected);
+	trace_result_free(&r);
+}
+
+static void
+no_program_is_usage_error(void **state)
+{
+	const char *args[] = { "-q", NULL };
+	struct trace_result r;
+
+	(void)state;
+	assert_int_equal(forktrace_run(&r, args), 0);
+	assert_int_equal(r.exit_code, 2);
+	assert_non_null(strstr(r.err, "forktrace: missing PROG to run\n"));
+	assert_non_null(strstr(r.err, "usage: forktrace"));
+	assert_string_equal(r.out, "");
+	trace_result_free(&r);
+}
+
+static void
+unknown_option_is_usage_error(void **state)
+{
+	const char *long_args[] = { "--frobnicate", "true", NULL };
+	const char *short_args[] = { "-Z", "true", NULL };
+	const char *missing_args[] = { "-o", NULL };
+	struct trace_result r;
+
+	(void)state;
+	assert_int_equal(forktrace_run(&r, long_args), 0);
+	assert_int_equal(r.exit_code, 2);
+	assert_string_equal(r.err,
+			    "forktrace: unrecognized option '--frobnicate'\n"
+			    "Try 'forktrace --help' for more information.\n");
+	trace_result_free(&r);
+
+	assert_int_equal(forktrace_run(&r, short_args), 0);
+	assert_int_equal(r.exit_code, 2);
+	assert_non_null(strstr(r.err, "unrecognized option '-Z'"));
+	trace_result_free(&r);
+
+	assert_int_equal(forktrace_run(&r, missing_args), 0);
+	assert_int_equal(r.exit_code, 2);
+	assert_non_null(strstr(r.err, "option '-o' requires an argument"));
+	trace_result_free(&r);
+}
+
+static void
+help_and_version_on_stdout(void **state)
+{
+	const char *help[] = { "--help", NULL };
+	const char *version[] = { "--version", NULL };
+	struct trace_result r;
+
+	(void)state;
+	assert_int_equal(forktrace_run(&r, help), 0);
+	assert_int_equal(r.exit_code, 0);
+	assert_string_equal(r.err, "");
+	assert_int_equal(strncmp(r.out, "usage: forktrace ", 17), 0);
+	assert_non_null(strstr(r.out, "--detach-on-exit"));
+	trace_result_free(&r);
+
+	assert_int_equal(forktrace_run(&r, version), 0);
+	assert_int_equal(r.exit_code, 0);
+	assert_int_equal(strncmp(r.out, "forktrace ", 10), 0);
+	trace_result_free(&r);
+}
+
+static void
+unwritable_output_file(void **state)
+{
+	const char *args[] = { "-o", "/nonexistent/dir/trace.txt", "true",
+			       NULL };
+	struct trace_result r;
+
+	(void)state;
+	assert_int_equal(forktrace_run(&r, args), 0);
+	assert_int_equal(r.exit_code, 1);
+	assert_string_equal(r.err, "forktrace: cannot open "
+				   "'/nonexistent/dir/trace.txt': No such "
+				   "file or directory\n");
+	trace_result_free(&r);
+}
+
+static void
+already_traced_program_refused(void **state)
+{
+	const char *command[] = { FT_BUILD_DIR "/forktrace", "-qq", "true",
+				  NULL };
+	/* LeakSanitizer cannot run in a traced process. */
+	const char *env[] = { "ASAN_OPTIONS=detect_leaks=0", NULL };
+	struct trace_result r;
+	json_t *root, *child;
+
+	(void)state;
+	assert_int_equal(trace_run_env(&r, NULL, command, env), 0);
+	assert_false(r.timed_out);
+	/* The inner forktrace is traced, so its child is too: no SEIZE. */
+	assert_int_equal(r.exit_code, 1);
+	assert_non_null(strstr(r.err, "forktrace: cannot trace 'true' (pid "));
+	assert_non_null(strstr(r.err, "): it is already traced by pid "));
+	assert_non_null(strstr(r.err, " (forktrace)\n"));
+
+	/* The inner forktrace killed its untraceable child. */
+	root = trace_process(&r, trace_root_pid(&r));
+	assert_int_equal(json_int(root, "exit_code"), 1);
+	child = json_array_get(json_object_get(root, "children"), 0);
+	assert_non_null(child);
+	assert_string_equal(json_str(child, "signal"), "SIGKILL");
+	trace_result_free(&r);
+}
+
+static void
+quiet_prints_only_the_tree(void **state)
+{
+	const char *quiet[] = { "-q", "sh", "-c", "exit 0", NULL };
+	const char *quieter[] = { "-qq", "sh", "-c", "exit 3", NULL };
+	struct trace_result r;
+
+	(void)state;
+	assert_int_equal(forktrace_run(&r, quiet), 0);
+	assert_int_equal(r.exit_code, 0);
+	assert_int_equal(strncmp(r.err, "\nfamily of 1 process in ", 24), 0);
+	assert_null(strstr(r.err, "exec "));
+	trace_result_free(&r);
+
+	assert_int_equal(forktrace_run(&r, quieter), 0);
+	assert_int_equal(r.exit_code, 3);
+	assert_string_equal(r.err, "");
+	trace_result_free(&r);
+}
+
+static void
+timeline_lines_and_wall_clock(void **state)
+{
+	const char *relative[] = { "sh", "-c", "exit 0", NULL };
+	const char *wall[] = { "-t", "sh", "-c", "exit 0", NULL };
+	struct trace_result r;
+	unsigned h, m, s, us;
+	char rest[256];
+
+	(void)state;
+	assert_int_equal(forktrace_run(&r, relative), 0);
+	assert_int_equal(sscanf(r.err, " 0.%6u %*d sh: %255[^\n]", &us, rest),
+			 2);
+	assert_string_equal(rest, "exec /usr/bin/dash: sh -c 'exit 0'");
+	trace_result_free(&r);
+
+	assert_int_equal(forktrace_run(&r, wall), 0);
+	assert_int_equal(
+		sscanf(r.err, "%2u:%2u:%2u.%6u %*d sh: exec", &h, &m, &s, &us),
+		4);
+	assert_true(h < 24 && m < 60 && s < 61 && us < 1000000);
+	trace_result_free(&r);
+}
+
+static void
+hostile_strings_escaped_in_text(void **state)
+{
+	const char *args[] = { "sh",	     "-c",
+			       "exit 0",     "\033[2J\033]0;x\a",
+			       "two\nlines", "\xff\xfe",
+			       NULL };
+	struct trace_result r;
+
+	(void)state;
+	assert_int_equal(forktrace_run(&r, args), 0);
+	assert_int_equal(r.exit_code, 0);
+	/* No byte that drives a terminal reaches it. */
+	assert_null(strchr(r.err, '\033'));
+	assert_null(strchr(r.err, '\a'));
+	assert_null(strstr(r.err, "\xff"));
+	assert_non_null(strstr(r.err, "'\\e[2J\\e]0;x\\x07' 'two\\nlines' "
+				      "'\\xff\\xfe'"));
+	trace_result_free(&r);
+}
+
+static void
+hostile_strings_lossless_in_json(void **state)
+{
+	const char *command[] = { "sh",	       "-c",	  "exit 0",
+				  "tab\there", "bad\xff", NULL };
+	struct trace_result r;
+	json_t *argv;
+
+	(void)state;
+	assert_int_equal(trace_run(&r, NULL, command), 0);
+	argv = json_object_get(trace_event(&r, "exec", 0, 0), "argv");
+	assert_int_equal(json_array_size(argv), 5);
+	assert_string_equal(json_string_value(json_array_get(argv, 3)),
+			    "tab\there");
+	assert_string_equal(json_str(json_array_get(argv, 4), "hex"),
+			    "626164ff");
+	trace_result_free(&r);
+}
+
+static void
+detach_on_exit_leaves_child_running(void **state)
+{
+	const char *options[] = { "--detach-on-exit", NULL };
+	const char *command[] = { "sh", "-c", "sleep 30 & exit 4", NULL };
+	struct trace_result r;
+	json_t *fork, *detach, *child;
+	pid_t sleeper;
+
+	(void)state;
+	assert_int_equal(trace_run(&r, options, command), 0);
+	assert_false(r.timed_out);
+	assert_int_equal(r.exit_code, 4);
+	fork = trace_event(&r, "fork", trace_root_pid(&r), 0);
+	assert_non_null(fork);
+	sleeper = (pid_t)json_int(fork, "child");
+
+	detach = trace_event(&r, "detach", sleeper, 0);
+	assert_non_null(detach);
+	child = trace_process(&r, sleeper);
+	assert_true(json_is_true(json_object_get(child, "detached")));
+	assert_null(json_object_get(child, "exit_code"));
+
+	/* It runs on untraced, not stopped. */
+	assert_runs_unstopped(sleeper);
+	kill(sleeper, SIGKILL);
+	trace_result_free(&r);
+}
+
+static void
+sigterm_passed_to_program(void **state)
+{
+	const char *command[] = { "sleep", "30", NULL };
+	struct live_trace live;
+	json_t *root;
+
+	(void)state;
+	assert_int_equal(live_trace_start(&live, NULL, command), 0);
+	assert_non_null(live_trace_next(&live, "exec", "sleep"));
+	kill(live.pid, SIGTERM);
+	live_trace_finish(&live);
+
+	assert_false(live.result.timed_out);
+	assert_int_equal(live.result.exit_code, 128 + SIGTERM);
+	assert_non_null(live.result.summary);
+	assert_string_equal(json_str(live.result.summary, "interrupted"),
+			    "SIGTERM");
+	root = trace_process(&live.result, trace_root_pid(&live.result));
+	assert_string_equal(json_str(root, "signal"), "SIGTERM");
+	assert_non_null(strstr(live.result.err, "SIGTERM: following the "
+						"family to its end"));
+	trace_result_free(&live.result);
+}
+
+static void
+second_sigterm_detaches(void **state)
+{
+	const char *command[] = { "sh", "-c", "trap '' TERM; sleep 30; exit 0",
+				  NULL };
+	struct live_trace live;
+	json_t *exec, *root;
+	pid_t shell, sleeper;
+
+	(void)state;
+	assert_int_equal(live_trace_start(&live, NULL, command), 0);
+	exec = live_trace_next(&live, "exec", "sleep");
+	assert_non_null(exec);
+	sleeper = (pid_t)json_int(exec, "pid");
+	shell = (pid_t)json_int(exec, "ppid");
+
+	kill(live.pid, SIGTERM);
+	/* The shell ignores it, but the tracer sees it delivered. */
+	assert_non_null(live_trace_next(&live, "signal", "sh"));
+	kill(live.pid, SIGTERM);
+	live_trace_finish(&live);
+
+	assert_false(live.result.timed_out);
+	assert_int_equal(live.result.exit_code, 128 + SIGTERM);
+	root = trace_process(&live.result, shell);
+	assert_true(json_is_true(json_object_get(root, "detached")));
+	assert_non_null(strstr(live.result.err, "detaching from the family"));
+
+	/* Both run on untraced and unstopped; end them here. */
+	assert_runs_unstopped(shell);
+	assert_runs_unstopped(sleeper);
+	kill(sleeper, SIGKILL);
+	kill(shell, SIGKILL);
+	trace_result_free(&live.result);
+}
+
+/* Kills forktrace with SIGKILL once sleep runs; returns sleep's pid. */
+static pid_t
+kill_tracer_under_sleep(struct live_trace *live, const char *const *options)
+{
+	const char *command[] = { "sleep", "30", NULL };
+	json_t *exec;
+	pid_t sleeper;
+
+	assert_int_equal(live_trace_start(live, options, command), 0);
+	exec = live_trace_next(live, "exec", "sleep");
+	assert_non_null(exec);
+	sleeper = (pid_t)json_int(exec, "pid");
+	kill(live->pid, SIGKILL);
+	live_trace_finish(live);
+	assert_int_equal(live->result.signal, SIGKILL);
+	return sleeper;
+}
+
+static void
+tracer_death_spares_family(void **state)
+{
+	struct live_trace live;
+	pid_t sleeper;
+
+	(void)state;
+	sleeper = kill_tracer_under_sleep(&live, NULL);
+	/* The kernel detached it when forktrace died. */
+	assert_runs_unstopped(sleeper);
+	kill(sleeper, SIGKILL);
+	trace_result_free(&live.result);
+}
+
+static void
+kill_on_exit_kills_family(void **state)
+{
+	const char *options[] = { "--kill-on-exit", NULL };
+	struct live_trace live;
+	pid_t sleeper;
+
+	(void)state;
+	sleeper = kill_tracer_under_sleep(&live, options);
+	assert_true(wait_for_process_end(sleeper));
+	trace_result_free(&live.result);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(missing_program_exits_127),
+		cmocka_unit_test(non_executable_exits_126),
+		cmocka_unit_test(no_program_is_usage_error),
+		cmocka_unit_test(unknown_option_is_usage_error),
+		cmocka_unit_test(help_and_version_on_stdout),
+		cmocka_unit_test(unwritable_output_file),
+		cmocka_unit_test(already_traced_program_refused),
+		cmocka_unit_test(quiet_prints_only_the_tree),
+		cmocka_unit_test(timeline_lines_and_wall_clock),
+		cmocka_unit_test(hostile_strings_escaped_in_text),
+		cmocka_unit_test(hostile_strings_lossless_in_json),
+		cmocka_unit_test(detach_on_exit_leaves_child_running),
+		cmocka_unit_test(sigterm_passed_to_program),
+		cmocka_unit_test(second_sigterm_detaches),
+		cmocka_unit_test(tracer_death_spares_family),
+		cmocka_unit_test(kill_on_exit_kills_family),
+	};
+
+	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}
