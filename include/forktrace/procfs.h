@@ -34,7 +34,11 @@ bool procfs_status_field(const char *text, size_t len, const char *key,
 /* Reads one numeric field of /proc/PID/status.  Returns 0 or -errno. */
 int procfs_read_status_field(pid_t pid, const char *key, long *value);
 
-/* Returns true when tid is a thread of the process tgid. */
+/*
+ * Returns true when tid is a thread of the process tgid.  tgid must be a
+ * process id: /proc/TID of a non-leader thread is a hidden alias of its
+ * whole process, so a thread id in its place gives true for its group.
+ */
 bool procfs_is_thread_of(pid_t tgid, pid_t tid);
 
 #endif
