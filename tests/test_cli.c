@@ -394,6 +394,40 @@ kill_on_exit_kills_family(void **state)
 	trace_result_free(&live.result);
 }
 
+/* Runs forktrace on a pseudo-terminal through script(1). */
+static void
+run_on_terminal(struct trace_result *r, const char *env)
+{
+	char command[512];
+	const char *argv[] = { "sh", "-c", command, NULL };
+
+	snprintf(command, sizeof(command),
+		 "%s script -qec \"%s/forktrace sh -c 'exit 3'\" /dev/null",
+		 env, FT_BUILD_DIR);
+	assert_int_equal(plain_run(r, argv), 0);
+	assert_false(r->timed_out);
+}
+
+static void
+color_only_on_terminal(void **state)
+{
+	struct trace_result r;
+
+	(void)state;
+	run_on_terminal(&r, "TERM=xterm");
+	assert_non_null(strstr(r.out, "\033[31mexit 3\033[0m"));
+	trace_result_free(&r);
+
+	run_on_terminal(&r, "TERM=xterm NO_COLOR=1");
+	assert_non_null(strstr(r.out, "exit 3"));
+	assert_null(strchr(r.out, '\033'));
+	trace_result_free(&r);
+
+	run_on_terminal(&r, "TERM=dumb");
+	assert_null(strchr(r.out, '\033'));
+	trace_result_free(&r);
+}
+
 int
 main(void)
 {
@@ -408,6 +442,7 @@ main(void)
 		cmocka_unit_test(quiet_prints_only_the_tree),
 		cmocka_unit_test(timeline_lines_and_wall_clock),
 		cmocka_unit_test(hostile_strings_escaped_in_text),
+		cmocka_unit_test(color_only_on_terminal),
 		cmocka_unit_test(hostile_strings_lossless_in_json),
 		cmocka_unit_test(detach_on_exit_leaves_child_running),
 		cmocka_unit_test(sigterm_passed_to_program),
