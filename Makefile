@@ -17,7 +17,7 @@ BUILD ?= build
 WERROR ?= 1
 
 # Debian packages needed to build and test; 'make deps' installs the missing.
-DEB_PACKAGES = gcc make pkg-config libdw-dev libelf-dev libjansson-dev \
+DEB_PACKAGES = gcc g++ make pkg-config libdw-dev libelf-dev libjansson-dev \
 	libcmocka-dev gdb python3
 
 ifeq ($(SANITIZE),1)
@@ -33,11 +33,13 @@ ifeq ($(WERROR),1)
 WARNINGS += -Werror
 endif
 
+PKGS = libdw libelf jansson
+
 # pkg-config runs once, when a recipe first needs its answer, so that
 # 'make deps' can install it first.
 pkg = $(shell pkg-config $(1) $(2) || echo pkg-config-failed-for-$(2))
-PKG_CFLAGS = $(eval PKG_CFLAGS := $$(call pkg,--cflags,jansson))$(PKG_CFLAGS)
-PKG_LIBS = $(eval PKG_LIBS := $$(call pkg,--libs,jansson))$(PKG_LIBS)
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(call pkg,--cflags,$(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS = $(eval PKG_LIBS := $$(call pkg,--libs,$(PKGS)))$(PKG_LIBS)
 CMOCKA_LIBS = $(eval CMOCKA_LIBS := $$(call pkg,--libs,cmocka))$(CMOCKA_LIBS)
 
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude \
@@ -52,7 +54,8 @@ LIB = $(BUILD)/libforktrace.a
 BIN = $(BUILD)/forktrace
 
 EXAMPLE_SOURCES = $(wildcard examples/*.c)
-EXAMPLES = $(EXAMPLE_SOURCES:examples/%.c=$(BUILD)/examples/%)
+EXAMPLES = $(EXAMPLE_SOURCES:examples/%.c=$(BUILD)/examples/%) \
+	$(BUILD)/examples/fork_tree_static $(BUILD)/examples/fork_tree_stripped
 # The traced examples are built plainly, with full debug information.
 EXAMPLE_CFLAGS = -std=gnu11 -g -O0 -pthread -Wall -Wextra
 
@@ -62,7 +65,7 @@ TEST_HELPERS = $(BUILD)/obj/tests/harness.o
 TEST_CFLAGS = -DFT_SOURCE_DIR='"$(CURDIR)"' \
 	-DFT_BUILD_DIR='"$(abspath $(BUILD))"'
 
-.PHONY: all deps demo check check-build install uninstall clean style
+.PHONY: all deps demo check check-build bench install uninstall clean style
 
 # Keep the objects that the test programs are linked from.
 .SECONDARY:
@@ -83,15 +86,24 @@ $(LIB): $(LIB_OBJECTS)
 	$(AR) rcs $@ $^
 
 $(BIN): $(BUILD)/obj/tracer/main.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lstdc++
 
 $(BUILD)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(EXAMPLE_CFLAGS) -o $@ $<
 
+# The same fork tree linked statically, and stripped of its symbol table
+# (its exported functions stay in the dynamic one).
+$(BUILD)/examples/fork_tree_static: examples/fork_tree.c
+	$(CC) $(EXAMPLE_CFLAGS) -static -o $@ $<
+
+$(BUILD)/examples/fork_tree_stripped: examples/fork_tree.c
+	$(CC) $(EXAMPLE_CFLAGS) -rdynamic -o $@ $<
+	strip --strip-all $@
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_HELPERS) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS) -lstdc++
 
 deps:
 	@missing=; \
@@ -117,6 +129,10 @@ check: deps
 	@tests/run.sh $(BUILD) $(TESTS)
 
 check-build: $(BIN) $(EXAMPLES) $(TESTS)
+
+# Times stack capture at fork; BENCH_ROUNDS=N sets the rounds (default 7).
+bench: $(BIN) $(EXAMPLES)
+	@tests/bench/stacks.sh $(BUILD)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

@@ -129,7 +129,7 @@ thread_b_main(void *arg)
 	err = pthread_join(thread_a, NULL);
 	if (err != 0)
 		die_err("pthread_join thread A", err);
-	exit(5);
+	exit(5); /* site: thread_b_exit */
 }
 
 int

@@ -538,8 +538,9 @@ options_version_prints_to_out(void **state)
 
 /* Every long option that forktrace documents. */
 static const char *const long_options[] = {
-	"output",	"json",		  "wall-clock", "quiet",   "verbose",
-	"kill-on-exit", "detach-on-exit", "help",	"version",
+	"output",	  "json",   "wall-clock",  "quiet",
+	"verbose",	  "stacks", "stack-depth", "kill-on-exit",
+	"detach-on-exit", "help",   "version",
 };
 
 /* Returns the --help text in a new buffer. */
@@ -569,8 +570,15 @@ long_option_accepted(const char *name, size_t len)
 	char word[64];
 	bool accepted;
 
+	/* Options that check their value get a valid one. */
+	const char *value = "value";
+
+	if (len == 6 && !strncmp(name, "stacks", len))
+		value = "fork";
+	else if (len == 11 && !strncmp(name, "stack-depth", len))
+		value = "8";
 	snprintf(word, sizeof(word), "--%.*s", (int)len, name);
-	PARSE(&run, word, "value", "prog");
+	PARSE(&run, word, value, "prog");
 	accepted = run.result != FT_PARSE_ERROR;
 	parse_run_free(&run);
 	return accepted;

@@ -31,6 +31,14 @@ event_kind_name(enum ft_event_kind kind)
 }
 
 bool
+signal_is_fatal_fault(int signo)
+{
+	return signo == SIGSEGV || signo == SIGBUS || signo == SIGFPE ||
+	       signo == SIGILL || signo == SIGABRT || signo == SIGSYS ||
+	       signo == SIGTRAP;
+}
+
+bool
 signal_is_stop(int signo)
 {
 	return signo == SIGSTOP || signo == SIGTSTP || signo == SIGTTIN ||

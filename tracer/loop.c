@@ -27,6 +27,7 @@
 #include "forktrace/pidmap.h"
 #include "forktrace/procfs.h"
 #include "forktrace/seize.h"
+#include "forktrace/stacks.h"
 #include "forktrace/tracer.h"
 #include "forktrace/xmalloc.h"
 
@@ -47,12 +48,14 @@ struct task {
 	pid_t tgid;
 	unsigned flags;
 	int exit_status; /* valid with TASK_EXITING */
+	struct ft_stack *exit_stack; /* taken at its exit event stop */
 };
 
 struct tracer {
 	const struct ft_options *opts;
 	struct ft_family *family;
 	struct ft_output *out;
+	struct ft_stacks *stacks; /* NULL under --stacks=none */
 	struct pidmap tasks; /* tid -> struct task, every traced one */
 	struct pidmap lost_deaths; /* tid -> wait status + 1, see below */
 	unsigned unannounced_count;
@@ -102,6 +105,7 @@ add_task(struct tracer *t, pid_t tid, pid_t tgid, unsigned flags)
 	task->tid = tid;
 	task->tgid = tgid;
 	task->flags = flags;
+	task->exit_stack = NULL;
 	pidmap_put(&t->tasks, tid, task);
 	if (flags & TASK_UNANNOUNCED)
 		t->unannounced_count++;
@@ -114,7 +118,17 @@ drop_task(struct tracer *t, struct task *task)
 	pidmap_remove(&t->tasks, task->tid);
 	if (task->flags & TASK_UNANNOUNCED)
 		t->unannounced_count--;
+	stack_free(task->exit_stack);
 	free(task);
+}
+
+/* Captures the stack of a stopped thread when --stacks asks for point. */
+static struct ft_stack *
+capture_stack(struct tracer *t, struct task *task, unsigned point)
+{
+	if (!t->stacks || !(t->opts->stacks & point))
+		return NULL;
+	return stacks_capture(t->stacks, task->tgid, task->tid);
 }
 
 /* Restarts a stopped thread, delivering signo (0 for none). */
@@ -256,17 +270,19 @@ handle_death(struct tracer *t, pid_t tid, int status)
 	 */
 	if (event.thread && (task->flags & TASK_EXITING))
 		event.status = task->exit_status;
+	event.stack = task->exit_stack;
 	if (tid == t->root_pid) {
 		t->root_ended = true;
 		t->root_status = status;
 		if (!t->root_execed)
 			t->exec_error = launch_exec_error(&t->launch);
 	}
-	drop_task(t, task);
-
 	/* A failed exec of the command is reported as such, not as an exit. */
 	if (!(tid == t->root_pid && t->exec_error))
 		emit(t, &event);
+	if (t->stacks && !event.thread)
+		stacks_forget(t->stacks, event.pid);
+	drop_task(t, task);
 
 	if (tid == t->root_pid && t->opts->detach_on_exit)
 		start_detaching(t);
@@ -305,6 +321,7 @@ handle_new_child(struct tracer *t, struct task *task, unsigned ptrace_event)
 {
 	struct ft_event event = { .pid = task->tgid, .tid = task->tid };
 	unsigned long message = 0;
+	struct ft_stack *stack;
 	struct task *child;
 	pid_t child_tid;
 
@@ -328,7 +345,12 @@ handle_new_child(struct tracer *t, struct task *task, unsigned ptrace_event)
 		return;
 	}
 
+	stack = capture_stack(t, task, FT_STACKS_FORK);
+	event.stack = stack;
 	emit(t, &event);
+	stack_free(stack);
+	if (t->stacks && event.kind != FT_EVENT_THREAD)
+		stacks_fork(t->stacks, task->tgid, child_tid);
 	if (!child) {
 		add_task(t, child_tid,
 			 event.kind == FT_EVENT_THREAD ? task->tgid : child_tid,
@@ -367,6 +389,8 @@ handle_exec(struct tracer *t, struct task *task)
 	task->flags = 0;
 	if (task->tid == t->root_pid)
 		t->root_execed = true;
+	if (t->stacks)
+		stacks_forget(t->stacks, task->tgid);
 
 	procfs_read_exe(task->tid, &path);
 	procfs_read_comm(task->tid, comm);
@@ -390,6 +414,7 @@ handle_signal(struct tracer *t, struct task *task, int signo)
 				  .pid = task->tgid,
 				  .tid = task->tid,
 				  .signo = signo };
+	struct ft_stack *stack = NULL;
 	siginfo_t si;
 
 	if (ptrace(PTRACE_GETSIGINFO, task->tid, 0L, &si) == 0) {
@@ -404,7 +429,10 @@ handle_signal(struct tracer *t, struct task *task, int signo)
 			event.fault_addr = (uint64_t)(uintptr_t)si.si_addr;
 		}
 	}
+	if (signal_is_fatal_fault(signo))
+		event.stack = stack = capture_stack(t, task, FT_STACKS_SIGNAL);
 	emit(t, &event);
+	stack_free(stack);
 	release(t, task, signo);
 }
 
@@ -459,6 +487,8 @@ handle_exit_stop(struct tracer *t, struct task *task)
 		task->flags |= TASK_EXITING;
 		task->exit_status = (int)message;
 	}
+	if (!task->exit_stack)
+		task->exit_stack = capture_stack(t, task, FT_STACKS_EXIT);
 	release(t, task, 0);
 }
 
@@ -661,6 +691,8 @@ tracer_run(const struct ft_options *opts)
 
 	setup_signals(&t);
 	t.family = family_new();
+	if (opts->stacks)
+		t.stacks = stacks_new(opts->stack_depth);
 	t.out = output_new(opts, fp);
 	t.start_ns = monotonic_ns();
 
@@ -701,6 +733,7 @@ out:
 	pidmap_each(&t.tasks, forget_task, &t);
 	pidmap_free(&t.tasks);
 	pidmap_free(&t.lost_deaths);
+	stacks_free(t.stacks);
 	close(t.signal_fd);
 	return status;
 }

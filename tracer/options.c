@@ -1,4 +1,5 @@
 /* The option table, the parser it drives and the --help it prints. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@ enum option_id {
 	OPT_JSON = 256,
 	OPT_KILL_ON_EXIT,
 	OPT_DETACH_ON_EXIT,
+	OPT_STACKS,
+	OPT_STACK_DEPTH,
 };
 
 struct option_spec {
@@ -40,6 +43,11 @@ static const struct option_spec option_specs[] = {
 	  "print only the tree at the end; twice, not even the tree" },
 	{ "verbose", OPT_VERBOSE, no_argument, NULL,
 	  "list each process's threads and show SIGCHLD deliveries" },
+	{ "stacks", OPT_STACKS, required_argument, "LIST",
+	  "capture stacks at: fork, signal, exit, all or none, comma-separated"
+	  " (default fork,signal)" },
+	{ "stack-depth", OPT_STACK_DEPTH, required_argument, "N",
+	  "keep at most N frames of each stack (default 32)" },
 	{ "kill-on-exit", OPT_KILL_ON_EXIT, no_argument, NULL,
 	  "kill the whole family if forktrace itself dies" },
 	{ "detach-on-exit", OPT_DETACH_ON_EXIT, no_argument, NULL,
@@ -110,6 +118,65 @@ build_getopt_tables(struct option *longopts, char *shortopts)
 	shortopts[n] = '\0';
 }
 
+/* Parses the --stacks list into opts->stacks; returns false if invalid. */
+static bool
+parse_stacks(struct ft_options *opts, const char *list, FILE *err)
+{
+	static const struct {
+		const char *name;
+		unsigned bits;
+	} points[] = {
+		{ "fork", FT_STACKS_FORK },
+		{ "signal", FT_STACKS_SIGNAL },
+		{ "exit", FT_STACKS_EXIT },
+		{ "all", FT_STACKS_ALL },
+		{ "none", 0 },
+	};
+	const char *word = list;
+
+	opts->stacks = 0;
+	for (;;) {
+		size_t len = strcspn(word, ","), i;
+
+		for (i = 0; i < sizeof(points) / sizeof(points[0]); i++)
+			if (strlen(points[i].name) == len &&
+			    !strncmp(points[i].name, word, len))
+				break;
+		if (i == sizeof(points) / sizeof(points[0])) {
+			fprintf(err,
+				"forktrace: invalid --stacks value '%.*s': "
+				"expected fork, signal, exit, all or "
+				"none\n",
+				(int)len, word);
+			return false;
+		}
+		opts->stacks |= points[i].bits;
+		if (!word[len])
+			return true;
+		word += len + 1;
+	}
+}
+
+static bool
+parse_stack_depth(struct ft_options *opts, const char *text, FILE *err)
+{
+	char *end;
+	unsigned long depth;
+
+	errno = 0;
+	depth = strtoul(text, &end, 10);
+	if (errno || end == text || *end || text[0] == '-' || depth < 1 ||
+	    depth > FT_STACK_DEPTH_MAX) {
+		fprintf(err,
+			"forktrace: invalid --stack-depth '%s': expected "
+			"a number from 1 to %d\n",
+			text, FT_STACK_DEPTH_MAX);
+		return false;
+	}
+	opts->stack_depth = (unsigned)depth;
+	return true;
+}
+
 static enum ft_parse_result
 usage_error(FILE *err)
 {
@@ -159,6 +226,8 @@ options_parse(struct ft_options *opts, int argc, char **argv, FILE *out,
 	int c;
 
 	memset(opts, 0, sizeof(*opts));
+	opts->stacks = FT_STACKS_FORK | FT_STACKS_SIGNAL;
+	opts->stack_depth = FT_STACK_DEPTH_DEFAULT;
 	build_getopt_tables(longopts, shortopts);
 	optind = 0; /* a full reset, so that tests can parse many times */
 	opterr = 0;
@@ -190,6 +259,14 @@ options_parse(struct ft_options *opts, int argc, char **argv, FILE *out,
 			break;
 		case OPT_DETACH_ON_EXIT:
 			opts->detach_on_exit = true;
+			break;
+		case OPT_STACKS:
+			if (!parse_stacks(opts, optarg, err))
+				return usage_error(err);
+			break;
+		case OPT_STACK_DEPTH:
+			if (!parse_stack_depth(opts, optarg, err))
+				return usage_error(err);
 			break;
 		case OPT_HELP:
 			options_print_help(out);

@@ -10,6 +10,7 @@
 
 #include "forktrace/escape.h"
 #include "forktrace/output.h"
+#include "forktrace/stacks.h"
 #include "forktrace/xmalloc.h"
 
 #define JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(12))
@@ -158,6 +159,46 @@ add_event_fields(json_t *object, const struct ft_event *event,
 	}
 }
 
+static json_t *
+json_frame(const struct ft_frame *frame)
+{
+	json_t *object = json_object();
+	char pc[32];
+
+	snprintf(pc, sizeof(pc), "0x%llx", (unsigned long long)frame->pc);
+	json_object_set_new(object, "pc", json_string(pc));
+	if (frame->module)
+		json_object_set_new(object, "module",
+				    json_untrusted_str(frame->module));
+	if (frame->function)
+		json_object_set_new(object, "function",
+				    json_untrusted_str(frame->function));
+	json_object_set_new(object, "offset",
+			    json_integer((json_int_t)frame->offset));
+	if (frame->file)
+		json_object_set_new(object, "file",
+				    json_untrusted_str(frame->file));
+	if (frame->line)
+		json_object_set_new(object, "line", json_integer(frame->line));
+	if (frame->inlined)
+		json_object_set_new(object, "inlined", json_true());
+	return object;
+}
+
+static void
+add_stack(json_t *object, const struct ft_stack *stack)
+{
+	json_t *frames = json_array();
+	size_t i;
+
+	for (i = 0; i < stack->count; i++)
+		json_array_append_new(frames, json_frame(&stack->frames[i]));
+	json_object_set_new(object, "stack", frames);
+	if (stack->error)
+		json_object_set_new(object, "stack_error",
+				    json_string(stack->error));
+}
+
 static void
 write_object(struct ft_output *out, json_t *object)
 {
@@ -190,6 +231,8 @@ json_event(struct ft_output *out, const struct ft_event *event,
 	json_object_set_new(object, "comm",
 			    json_untrusted_str(process_comm(process)));
 	add_event_fields(object, event, process);
+	if (event->stack)
+		add_stack(object, event->stack);
 	write_object(out, object);
 }
 

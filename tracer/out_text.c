@@ -10,15 +10,20 @@
 
 #include "forktrace/escape.h"
 #include "forktrace/output.h"
+#include "forktrace/stacks.h"
 #include "forktrace/xmalloc.h"
 
 /* Columns of indentation per generation, and the deepest one drawn. */
 #define INDENT_WIDTH	 2
 #define INDENT_MAX_DEPTH 12
+/* Columns of the time at the start of a timeline line, with its space. */
+#define TIME_WIDTH 11
 /* Columns of an argument vector in the timeline and in the tree. */
 #define TIMELINE_ARGS_WIDTH 200
 #define TREE_ARGS_WIDTH	    40
 #define TREE_NAME_COLUMN    46
+/* Frames of a stack shown in the timeline, unless -v shows them all. */
+#define TIMELINE_MAX_FRAMES 8
 
 #define COLOR_RED    "\033[31m"
 #define COLOR_YELLOW "\033[33m"
@@ -165,6 +170,90 @@ add_indent(struct strbuf *sb, unsigned depth)
 	strbuf_pad(sb, INDENT_WIDTH * depth);
 }
 
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* Appends "function (file:line)" or "function+0xOFF (module)". */
+static void
+add_frame(struct strbuf *sb, const struct ft_frame *frame)
+{
+	const char *module = frame->module ? base_name(frame->module) : NULL;
+
+	if (frame->function) {
+		escape_for_terminal(sb, frame->function,
+				    strlen(frame->function));
+		if (frame->file && frame->line) {
+			strbuf_addstr(sb, " (");
+			escape_for_terminal(sb, base_name(frame->file),
+					    strlen(base_name(frame->file)));
+			strbuf_addf(sb, ":%d)", frame->line);
+		} else {
+			strbuf_addf(sb, "+0x%llx",
+				    (unsigned long long)frame->offset);
+			if (module) {
+				strbuf_addstr(sb, " (");
+				escape_for_terminal(sb, module, strlen(module));
+				strbuf_addch(sb, ')');
+			}
+		}
+	} else if (module) {
+		strbuf_addf(sb, "0x%llx (", (unsigned long long)frame->pc);
+		escape_for_terminal(sb, module, strlen(module));
+		strbuf_addf(sb, "+0x%llx)", (unsigned long long)frame->offset);
+	} else {
+		strbuf_addf(sb, "0x%llx", (unsigned long long)frame->pc);
+	}
+	if (frame->inlined)
+		strbuf_addstr(sb, " [inlined]");
+}
+
+/*
+ * Appends the stack under an event line, innermost first.  Unless -v is
+ * given, the C library's innermost frames are folded into the outermost
+ * of them, the call that the program made, and the stack is cut short.
+ */
+static void
+add_stack(const struct ft_output *out, struct strbuf *sb,
+	  const struct ft_stack *stack, size_t indent)
+{
+	bool verbose = out->opts->verbose > 0;
+	size_t first = 0, last = stack->count, shown = 0, i;
+
+	if (!verbose) {
+		size_t libc = stack_libc_prefix(stack);
+
+		if (libc > 1)
+			first = libc - 1;
+		last = stack->count - stack_startup_suffix(stack);
+		/* A stack of the C library alone: show where it stopped. */
+		if (last <= first) {
+			first = 0;
+			last = stack->count ? 1 : 0;
+		}
+	}
+	for (i = first; i < last; i++) {
+		if (!verbose && shown == TIMELINE_MAX_FRAMES) {
+			strbuf_pad(sb, indent);
+			strbuf_addf(sb, "... %zu more frames\n", last - i);
+			break;
+		}
+		strbuf_pad(sb, indent);
+		strbuf_addstr(sb, "at ");
+		add_frame(sb, &stack->frames[i]);
+		strbuf_addch(sb, '\n');
+		shown++;
+	}
+	if (stack->error && (verbose || !stack->count)) {
+		strbuf_pad(sb, indent);
+		strbuf_addf(sb, "(the unwind stopped: %s)\n", stack->error);
+	}
+}
+
 static void
 text_begin(struct ft_output *out)
 {
@@ -199,6 +288,9 @@ text_event(struct ft_output *base, const struct ft_event *event,
 	strbuf_addstr(sb, ": ");
 	add_event_text(base, sb, event, process);
 	strbuf_addch(sb, '\n');
+	if (event->stack)
+		add_stack(base, sb, event->stack,
+			  TIME_WIDTH + INDENT_WIDTH * (process->depth + 2));
 	fwrite(sb->buf, 1, sb->len, base->fp);
 }
 

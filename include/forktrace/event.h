@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct ft_stack;
+
 enum ft_event_kind {
 	FT_EVENT_FORK, /* a new process by fork() or a clone() like it */
 	FT_EVENT_VFORK, /* a new process that shares its parent's memory */
@@ -58,10 +60,19 @@ struct ft_event {
 	uid_t sender_uid;
 	bool has_addr; /* fault_addr is valid */
 	uint64_t fault_addr;
+
+	/* The thread's stack, where --stacks asked for one, or NULL */
+	const struct ft_stack *stack;
 };
 
 /* Returns the JSON name of an event kind: "fork", "exec", ... */
 const char *event_kind_name(enum ft_event_kind kind);
+
+/*
+ * Returns true for the signals that a fault raises and whose default action
+ * dumps core: SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGSYS and SIGTRAP.
+ */
+bool signal_is_fatal_fault(int signo);
 
 /* Returns true for the signals whose default action is a group stop. */
 bool signal_is_stop(int signo);

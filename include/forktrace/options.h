@@ -11,6 +11,17 @@
 /* Exit status for a command line that cannot be used, as in getopt tools. */
 #define EXIT_USAGE 2
 
+/* Where stacks are captured: a set of these bits. */
+enum ft_stack_point {
+	FT_STACKS_FORK = 1u << 0, /* the creating thread, at its event */
+	FT_STACKS_SIGNAL = 1u << 1, /* a fatal signal, before delivery */
+	FT_STACKS_EXIT = 1u << 2, /* each thread's exit event */
+	FT_STACKS_ALL = FT_STACKS_FORK | FT_STACKS_SIGNAL | FT_STACKS_EXIT,
+};
+
+#define FT_STACK_DEPTH_DEFAULT 32
+#define FT_STACK_DEPTH_MAX     1024
+
 struct ft_options {
 	char **command; /* PROG and its arguments, NULL-terminated */
 	const char *output_path; /* -o; NULL for stderr */
@@ -20,6 +31,8 @@ struct ft_options {
 	int verbose;
 	bool kill_on_exit;
 	bool detach_on_exit;
+	unsigned stacks; /* enum ft_stack_point bits; 0 for none */
+	unsigned stack_depth; /* frames kept per stack */
 };
 
 enum ft_parse_result {

@@ -1,0 +1,706 @@
+/*
+ * Unwinding and naming the frames of ptrace-stopped threads with libdw.
+ *
+ * forktrace gives libdw its own thread callbacks (dwfl_attach_state)
+ * instead of dwfl_linux_proc_attach: the registers come from one
+ * PTRACE_GETREGS and the top of the stack from one process_vm_readv, and
+ * the first frame can be corrected where the C library has no unwind
+ * information, as after the system call in glibc's clone wrappers.
+ */
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <dwarf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <unistd.h>
+
+#include "forktrace/error.h"
+#include "forktrace/pidmap.h"
+#include "forktrace/stacks.h"
+#include "forktrace/xmalloc.h"
+
+/* Bytes of stack copied at once from the stack pointer up. */
+#define STACK_COPY_SIZE (32 * 1024)
+#define PAGE_SIZE_GUESS 4096
+/* Frames one pc can stand for: itself and the calls inlined into it. */
+#define MAX_INLINE_DEPTH 16
+#define NAME_BUCKETS	 4096
+
+/* A Dwfl with the modules of one address space, shared after fork. */
+struct address_space {
+	Dwfl *dwfl;
+	unsigned refs;
+	bool stale; /* a pc fell outside every module: read the maps again */
+};
+
+/* The names that one pc of one module stands for. */
+struct name_entry {
+	struct name_entry *next;
+	unsigned char *build_id;
+	int build_id_len;
+	char *module_path; /* the key instead, for modules without build-id */
+	uint64_t module_offset;
+
+	char *module;
+	size_t count;
+	struct {
+		char *function;
+		uint64_t offset;
+		char *file;
+		int line;
+		bool inlined;
+	} frames[];
+};
+
+/* The thread being unwound: the state that the callbacks read. */
+struct capture {
+	pid_t pid;
+	pid_t tid;
+	Dwarf_Word regs[17]; /* x86_64 DWARF order: rax .. r15, rip */
+	unsigned char *stack;
+	uint64_t stack_start;
+	size_t stack_len;
+	struct ft_stack *out;
+	Dwfl *dwfl;
+	struct ft_stacks *stacks;
+	unsigned max_depth;
+	bool stepped; /* the first frame was stepped over by hand */
+	unsigned dwfl_frames; /* frames that libdw has given so far */
+};
+
+struct ft_stacks {
+	unsigned max_depth;
+	struct pidmap spaces; /* pid -> struct address_space */
+	struct name_entry *names[NAME_BUCKETS];
+	struct capture current;
+	unsigned char stack_copy[STACK_COPY_SIZE];
+};
+
+char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+static const Dwfl_Callbacks dwfl_callbacks = {
+	.find_elf = dwfl_linux_proc_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+};
+
+struct ft_stacks *
+stacks_new(unsigned max_depth)
+{
+	struct ft_stacks *stacks = xcalloc(1, sizeof(*stacks));
+
+	stacks->max_depth = max_depth;
+	return stacks;
+}
+
+static void
+release_space(struct address_space *space)
+{
+	if (--space->refs)
+		return;
+	dwfl_end(space->dwfl);
+	free(space);
+}
+
+static void
+release_space_entry(pid_t pid, void *value, void *data)
+{
+	(void)pid;
+	(void)data;
+	release_space(value);
+}
+
+static void
+free_name_entry(struct name_entry *entry)
+{
+	size_t i;
+
+	for (i = 0; i < entry->count; i++) {
+		free(entry->frames[i].function);
+		free(entry->frames[i].file);
+	}
+	free(entry->build_id);
+	free(entry->module_path);
+	free(entry->module);
+	free(entry);
+}
+
+void
+stacks_free(struct ft_stacks *stacks)
+{
+	size_t i;
+
+	if (!stacks)
+		return;
+	pidmap_each(&stacks->spaces, release_space_entry, NULL);
+	pidmap_free(&stacks->spaces);
+	for (i = 0; i < NAME_BUCKETS; i++) {
+		while (stacks->names[i]) {
+			struct name_entry *next = stacks->names[i]->next;
+
+			free_name_entry(stacks->names[i]);
+			stacks->names[i] = next;
+		}
+	}
+	free(stacks);
+}
+
+void
+stacks_fork(struct ft_stacks *stacks, pid_t parent, pid_t child)
+{
+	struct address_space *space = pidmap_get(&stacks->spaces, parent);
+
+	if (!space)
+		return;
+	space->refs++;
+	pidmap_put(&stacks->spaces, child, space);
+}
+
+void
+stacks_forget(struct ft_stacks *stacks, pid_t pid)
+{
+	struct address_space *space = pidmap_remove(&stacks->spaces, pid);
+
+	if (space)
+		release_space(space);
+}
+
+void
+stack_free(struct ft_stack *stack)
+{
+	if (!stack)
+		return;
+	free(stack->frames);
+	free(stack);
+}
+
+/* libdw's thread callbacks, over the capture in stacks->current. */
+
+static pid_t
+next_thread(Dwfl *dwfl, void *arg, void **thread_arg)
+{
+	(void)dwfl;
+	(void)arg;
+	(void)thread_arg;
+	return 0; /* forktrace asks for one thread at a time */
+}
+
+static bool
+get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_arg)
+{
+	struct ft_stacks *stacks = arg;
+
+	(void)dwfl;
+	*thread_arg = &stacks->current;
+	return tid == stacks->current.tid;
+}
+
+static bool
+memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+	struct capture *c = &((struct ft_stacks *)arg)->current;
+	struct iovec local = { result, sizeof(*result) };
+	struct iovec remote = { (void *)(uintptr_t)addr, sizeof(*result) };
+
+	(void)dwfl;
+	if (addr >= c->stack_start &&
+	    addr - c->stack_start + sizeof(*result) <= c->stack_len) {
+		memcpy(result, c->stack + (addr - c->stack_start),
+		       sizeof(*result));
+		return true;
+	}
+	return process_vm_readv(c->tid, &local, 1, &remote, 1, 0) ==
+	       (ssize_t)sizeof(*result);
+}
+
+static bool
+set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
+{
+	struct capture *c = thread_arg;
+
+	return dwfl_thread_state_registers(thread, 0, 17, c->regs);
+}
+
+static const Dwfl_Thread_Callbacks thread_callbacks = {
+	.next_thread = next_thread,
+	.get_thread = get_thread,
+	.memory_read = memory_read,
+	.set_initial_registers = set_initial_registers,
+};
+
+/* Reads the modules of pid into a new Dwfl.  Returns NULL on failure. */
+static Dwfl *
+open_dwfl(struct ft_stacks *stacks, pid_t pid)
+{
+	Dwfl *dwfl = dwfl_begin(&dwfl_callbacks);
+
+	if (!dwfl)
+		return NULL;
+	debug_msg(pid, "reading the modules of the process");
+	dwfl_report_begin(dwfl);
+	if (dwfl_linux_proc_report(dwfl, pid) != 0 ||
+	    dwfl_report_end(dwfl, NULL, NULL) != 0 ||
+	    !dwfl_attach_state(dwfl, NULL, pid, &thread_callbacks, stacks)) {
+		debug_msg(pid, "cannot read modules: %s", dwfl_errmsg(-1));
+		dwfl_end(dwfl);
+		return NULL;
+	}
+	return dwfl;
+}
+
+/* Returns the address space of pid, opening or refreshing it as needed. */
+static struct address_space *
+get_space(struct ft_stacks *stacks, pid_t pid)
+{
+	struct address_space *space = pidmap_get(&stacks->spaces, pid);
+	Dwfl *dwfl;
+
+	if (space && !space->stale)
+		return space;
+	dwfl = open_dwfl(stacks, pid);
+	if (!dwfl)
+		return space;
+	if (space)
+		release_space(pidmap_remove(&stacks->spaces, pid));
+	space = xcalloc(1, sizeof(*space));
+	space->dwfl = dwfl;
+	space->refs = 1;
+	pidmap_put(&stacks->spaces, pid, space);
+	return space;
+}
+
+static bool
+read_registers(struct capture *c)
+{
+#if defined(__x86_64__)
+	struct user_regs_struct r;
+
+	if (ptrace(PTRACE_GETREGS, c->tid, 0L, &r) < 0)
+		return false;
+	c->regs[0] = r.rax;
+	c->regs[1] = r.rdx;
+	c->regs[2] = r.rcx;
+	c->regs[3] = r.rbx;
+	c->regs[4] = r.rsi;
+	c->regs[5] = r.rdi;
+	c->regs[6] = r.rbp;
+	c->regs[7] = r.rsp;
+	c->regs[8] = r.r8;
+	c->regs[9] = r.r9;
+	c->regs[10] = r.r10;
+	c->regs[11] = r.r11;
+	c->regs[12] = r.r12;
+	c->regs[13] = r.r13;
+	c->regs[14] = r.r14;
+	c->regs[15] = r.r15;
+	c->regs[16] = r.rip;
+	return true;
+#else
+	/* TODO: registers of architectures other than x86_64. */
+	(void)c;
+	errno = ENOSYS;
+	return false;
+#endif
+}
+
+/*
+ * Copies the top of the stack in one call, page by page until a hole.  The
+ * memory is read through the stopped thread itself: a leader that exited
+ * before its threads is a zombie with no memory to read.
+ */
+static void
+copy_stack(struct ft_stacks *stacks, struct capture *c)
+{
+	struct iovec local = { stacks->stack_copy, STACK_COPY_SIZE };
+	struct iovec remote[STACK_COPY_SIZE / PAGE_SIZE_GUESS + 1];
+	uint64_t start = c->regs[7], at = start;
+	size_t n = 0, total = 0;
+	ssize_t got;
+
+	while (total < STACK_COPY_SIZE &&
+	       n < sizeof(remote) / sizeof(*remote)) {
+		uint64_t page_end = (at | (PAGE_SIZE_GUESS - 1)) + 1;
+		size_t len = page_end - at;
+
+		if (len > STACK_COPY_SIZE - total)
+			len = STACK_COPY_SIZE - total;
+		remote[n].iov_base = (void *)(uintptr_t)at;
+		remote[n++].iov_len = len;
+		total += len;
+		at += len;
+	}
+	got = process_vm_readv(c->tid, &local, 1, remote, n, 0);
+	c->stack = stacks->stack_copy;
+	c->stack_start = start;
+	c->stack_len = got > 0 ? (size_t)got : 0;
+}
+
+static uint64_t
+hash_key(const unsigned char *id, int id_len, const char *path, uint64_t offset)
+{
+	uint64_t h = 1469598103934665603u ^ offset;
+	int i;
+
+	for (i = 0; i < id_len; i++)
+		h = (h ^ id[i]) * 1099511628211u;
+	for (; path && *path; path++)
+		h = (h ^ (unsigned char)*path) * 1099511628211u;
+	return h ^ (offset * 0x9e3779b97f4a7c15u);
+}
+
+/* Returns a copy of a symbol name, demangled and without "@VERSION". */
+static char *
+demangle(const char *name)
+{
+	char *plain;
+	int status;
+
+	if (!name)
+		return NULL;
+	if (strchr(name, '@')) {
+		char *bare = xmemdup(name, strcspn(name, "@") + 1);
+
+		bare[strcspn(name, "@")] = '\0';
+		plain = demangle(bare);
+		free(bare);
+		return plain;
+	}
+	if (name[0] == '_' && name[1] == 'Z') {
+		plain = __cxa_demangle(name, NULL, NULL, &status);
+		if (plain && status == 0)
+			return plain;
+		free(plain);
+	}
+	return xstrdup(name);
+}
+
+static const char *
+die_function_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute attr;
+	const char *name;
+
+	name = dwarf_formstring(
+		dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
+	if (!name)
+		name = dwarf_formstring(dwarf_attr_integrate(
+			die, DW_AT_MIPS_linkage_name, &attr));
+	return name ? name : dwarf_diename(die);
+}
+
+/* Returns the name of file number index of the compile unit. */
+static const char *
+call_file_name(Dwarf_Die *cudie, Dwarf_Word index)
+{
+	Dwarf_Files *files;
+	size_t count;
+
+	if (dwarf_getsrcfiles(cudie, &files, &count) != 0 || index >= count)
+		return NULL;
+	return dwarf_filesrc(files, index, NULL, NULL);
+}
+
+/*
+ * Names pc in mod: the function the symbol table gives, the source line,
+ * and the chain of inlined calls that DWARF's scopes give, innermost first.
+ */
+static struct name_entry *
+name_pc(Dwfl_Module *mod, uint64_t pc, const char *module)
+{
+	struct name_entry *entry =
+		xcalloc(1, sizeof(*entry) + (MAX_INLINE_DEPTH + 1) *
+						    sizeof(entry->frames[0]));
+	const char *symbol, *file = NULL;
+	Dwarf_Die *cudie, *scopes = NULL;
+	Dwarf_Addr bias = 0;
+	Dwfl_Line *line;
+	GElf_Off offset = 0;
+	GElf_Sym sym;
+	int lineno = 0, n, i;
+
+	entry->module = module ? xstrdup(module) : NULL;
+	symbol = dwfl_module_addrinfo(mod, pc, &offset, &sym, NULL, NULL, NULL);
+	line = dwfl_module_getsrc(mod, pc);
+	if (line)
+		file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
+
+	cudie = dwfl_module_addrdie(mod, pc, &bias);
+	n = cudie ? dwarf_getscopes(cudie, pc - bias, &scopes) : 0;
+	for (i = 0; i < n && entry->count < MAX_INLINE_DEPTH; i++) {
+		Dwarf_Attribute attr;
+		Dwarf_Word value;
+		int tag = dwarf_tag(&scopes[i]);
+
+		if (tag == DW_TAG_subprogram)
+			break;
+		if (tag != DW_TAG_inlined_subroutine)
+			continue;
+		entry->frames[entry->count].function =
+			demangle(die_function_name(&scopes[i]));
+		entry->frames[entry->count].file = file ? xstrdup(file) : NULL;
+		entry->frames[entry->count].line = lineno;
+		entry->frames[entry->count++].inlined = true;
+		/* The caller's place is where the inlined call stands. */
+		if (dwarf_formudata(
+			    dwarf_attr(&scopes[i], DW_AT_call_file, &attr),
+			    &value) == 0)
+			file = call_file_name(cudie, value);
+		if (dwarf_formudata(
+			    dwarf_attr(&scopes[i], DW_AT_call_line, &attr),
+			    &value) == 0)
+			lineno = (int)value;
+	}
+	free(scopes);
+
+	entry->frames[entry->count].function = demangle(symbol);
+	entry->frames[entry->count].offset = symbol ? offset : 0;
+	entry->frames[entry->count].file = file ? xstrdup(file) : NULL;
+	entry->frames[entry->count].line = lineno;
+	entry->count++;
+	return entry;
+}
+
+/* Returns the names of pc in mod from the cache, naming it on a miss. */
+static struct name_entry *
+lookup_name(struct ft_stacks *stacks, Dwfl_Module *mod, uint64_t pc)
+{
+	const unsigned char *id = NULL;
+	GElf_Addr id_vaddr, low = 0;
+	const char *module;
+	struct name_entry *entry;
+	uint64_t offset, h;
+	int id_len;
+
+	module =
+		dwfl_module_info(mod, NULL, &low, NULL, NULL, NULL, NULL, NULL);
+	id_len = dwfl_module_build_id(mod, &id, &id_vaddr);
+	if (id_len < 0)
+		id_len = 0;
+	offset = pc - low;
+	h = hash_key(id, id_len, id_len ? NULL : module, offset);
+
+	for (entry = stacks->names[h % NAME_BUCKETS]; entry;
+	     entry = entry->next) {
+		if (entry->module_offset != offset ||
+		    entry->build_id_len != id_len)
+			continue;
+		if (id_len ? !memcmp(entry->build_id, id, (size_t)id_len)
+			   : !strcmp(entry->module_path, module ? module : ""))
+			return entry;
+	}
+
+	entry = name_pc(mod, pc, module);
+	entry->module_offset = offset;
+	entry->build_id_len = id_len;
+	if (id_len)
+		entry->build_id = (unsigned char *)xmemdup(id, (size_t)id_len);
+	else
+		entry->module_path = xstrdup(module ? module : "");
+	entry->next = stacks->names[h % NAME_BUCKETS];
+	stacks->names[h % NAME_BUCKETS] = entry;
+	return entry;
+}
+
+static void
+add_frame(struct ft_stack *stack, const struct ft_frame *frame)
+{
+	stack->frames[stack->count++] = *frame;
+}
+
+/* Appends the frames that pc stands for; returns false when full. */
+static bool
+add_frames_for_pc(struct capture *c, uint64_t pc, bool activation)
+{
+	uint64_t lookup = activation ? pc : pc - 1;
+	Dwfl_Module *mod = dwfl_addrmodule(c->dwfl, lookup);
+	struct ft_frame frame = { .pc = pc };
+	struct name_entry *entry;
+	size_t i;
+
+	if (!mod) {
+		struct address_space *space =
+			pidmap_get(&c->stacks->spaces, c->pid);
+
+		/* Code mapped after the modules were read. */
+		if (space)
+			space->stale = true;
+		frame.offset = pc;
+		add_frame(c->out, &frame);
+		return c->out->count < c->max_depth;
+	}
+
+	entry = lookup_name(c->stacks, mod, lookup);
+	for (i = 0; i < entry->count && c->out->count < c->max_depth; i++) {
+		frame.module = entry->module;
+		frame.function = entry->frames[i].function;
+		frame.offset = entry->frames[i].function
+				       ? entry->frames[i].offset + (pc - lookup)
+				       : entry->module_offset + (pc - lookup);
+		frame.file = entry->frames[i].file;
+		frame.line = entry->frames[i].line;
+		frame.inlined = entry->frames[i].inlined;
+		add_frame(c->out, &frame);
+	}
+	return c->out->count < c->max_depth;
+}
+
+static int
+frame_callback(Dwfl_Frame *state, void *arg)
+{
+	struct capture *c = arg;
+	Dwarf_Addr pc;
+	bool activation;
+
+	if (!dwfl_frame_pc(state, &pc, &activation))
+		return DWARF_CB_ABORT;
+	/* After a step by hand, libdw's first pc is a return address. */
+	if (c->stepped && c->dwfl_frames == 0)
+		activation = false;
+	c->dwfl_frames++;
+	return add_frames_for_pc(c, pc, activation) ? DWARF_CB_OK
+						    : DWARF_CB_ABORT;
+}
+
+/*
+ * Steps over glibc's clone wrappers by hand.  glibc 2.36 ends the unwind
+ * information of __clone and __clone3 before their syscall instruction,
+ * where the parent stops at a thread-creation or posix_spawn event, but
+ * both have the return address at the stack pointer there.
+ */
+static void
+step_over_clone_wrapper(struct capture *c)
+{
+#if defined(__x86_64__)
+	Dwfl_Module *mod = dwfl_addrmodule(c->dwfl, c->regs[16]);
+	struct name_entry *entry;
+	const char *name;
+	Dwarf_Word return_address;
+
+	if (!mod)
+		return;
+	entry = lookup_name(c->stacks, mod, c->regs[16]);
+	name = entry->frames[entry->count - 1].function;
+	if (!name || (strcmp(name, "__clone3") && strcmp(name, "__clone") &&
+		      strcmp(name, "clone")))
+		return;
+	if (!memory_read(c->dwfl, c->regs[7], &return_address, c->stacks))
+		return;
+
+	add_frames_for_pc(c, c->regs[16], true);
+	c->regs[16] = return_address;
+	c->regs[7] += 8;
+	c->stepped = true;
+#else
+	(void)c;
+#endif
+}
+
+struct ft_stack *
+stacks_capture(struct ft_stacks *stacks, pid_t pid, pid_t tid)
+{
+	struct ft_stack *stack = xcalloc(1, sizeof(*stack));
+	struct capture *c = &stacks->current;
+	struct address_space *space;
+	size_t first_count;
+
+	stack->frames = xcalloc(stacks->max_depth, sizeof(*stack->frames));
+	memset(c, 0, sizeof(*c));
+	c->pid = pid;
+	c->tid = tid;
+	c->out = stack;
+	c->stacks = stacks;
+	c->max_depth = stacks->max_depth;
+
+	space = get_space(stacks, pid);
+	if (!space) {
+		stack->error = "cannot read the process's modules";
+		return stack;
+	}
+	if (!read_registers(c)) {
+		stack->error = "cannot read the thread's registers";
+		return stack;
+	}
+	c->dwfl = space->dwfl;
+	copy_stack(stacks, c);
+	debug_msg(tid, "unwinding from pc 0x%llx, sp 0x%llx, %zu stack bytes",
+		  (unsigned long long)c->regs[16],
+		  (unsigned long long)c->regs[7], c->stack_len);
+	step_over_clone_wrapper(c);
+
+	first_count = stack->count;
+	if (dwfl_getthread_frames(space->dwfl, tid, frame_callback, c) != 0 &&
+	    stack->count < stacks->max_depth) {
+		/* dwfl_errno() clears the error, so it is read once. */
+		int err = dwfl_errno();
+
+		/* libdw's messages are static strings: they stay valid. */
+		if (err)
+			stack->error = dwfl_errmsg(err);
+	}
+	if (stack->count == first_count && !stack->error)
+		stack->error = "no frames";
+	return stack;
+}
+
+static bool
+is_libc_module(const char *module)
+{
+	const char *base = module ? strrchr(module, '/') : NULL;
+
+	base = base ? base + 1 : module;
+	return base && !strncmp(base, "libc.so", 7);
+}
+
+size_t
+stack_libc_prefix(const struct ft_stack *stack)
+{
+	size_t i;
+
+	for (i = 0; i < stack->count; i++)
+		if (!is_libc_module(stack->frames[i].module))
+			break;
+	return i;
+}
+
+/* Returns true for glibc's functions that start a program or a thread. */
+static bool
+is_startup_function(const char *name)
+{
+	static const char *const names[] = {
+		"_start",
+		"__libc_start_main",
+		"__libc_start_main_impl",
+		"__libc_start_call_main",
+		"start_thread",
+		"__clone3",
+		"__clone",
+		"clone",
+		"clone3",
+	};
+	size_t i;
+
+	for (i = 0; name && i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
+size_t
+stack_startup_suffix(const struct ft_stack *stack)
+{
+	size_t n = 0;
+
+	while (n < stack->count) {
+		const struct ft_frame *frame =
+			&stack->frames[stack->count - 1 - n];
+
+		if (!is_libc_module(frame->module) &&
+		    !is_startup_function(frame->function))
+			break;
+		n++;
+	}
+	return n;
+}
