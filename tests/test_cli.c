@@ -69,6 +69,33 @@ non_executable_exits_126(void **state)
 }
 
 static void
+missing_interpreter_named(void **state)
+{
+	char path[256];
+	const char *args[] = { path, NULL };
+	struct trace_result r;
+	char expected[512];
+	FILE *fp;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/bad-interpreter.sh", test_tmpdir());
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("#! /nonexistent/interp -x\necho hi\n", fp);
+	fclose(fp);
+	assert_int_equal(chmod(path, 0755), 0);
+
+	assert_int_equal(forktrace_run(&r, args), 0);
+	assert_int_equal(r.exit_code, 127);
+	snprintf(expected, sizeof(expected),
+		 "forktrace: cannot run '%s': its interpreter "
+		 "'/nonexistent/interp' was not found\n",
+		 path);
+	assert_string_equal(r.err, expected);
+	trace_result_free(&r);
+}
+
+static void
 no_program_is_usage_error(void **state)
 {
 	const char *args[] = { "-q", NULL };
@@ -185,7 +212,7 @@ quiet_prints_only_the_tree(void **state)
 	(void)state;
 	assert_int_equal(forktrace_run(&r, quiet), 0);
 	assert_int_equal(r.exit_code, 0);
-	assert_int_equal(strncmp(r.err, "\nfamily of 1 process in ", 24), 0);
+	assert_int_equal(strncmp(r.err, "family of 1 process in ", 23), 0);
 	assert_null(strstr(r.err, "exec "));
 	trace_result_free(&r);
 
@@ -434,6 +461,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(missing_program_exits_127),
 		cmocka_unit_test(non_executable_exits_126),
+		cmocka_unit_test(missing_interpreter_named),
 		cmocka_unit_test(no_program_is_usage_error),
 		cmocka_unit_test(unknown_option_is_usage_error),
 		cmocka_unit_test(help_and_version_on_stdout),

@@ -16,6 +16,9 @@
 #include "forktrace/family.h"
 #include "forktrace/output.h"
 
+/* The column headings under the first line of the tree. */
+#define TREE_HEADER "PID PROGRAM                                        START LIFETIME END\n"
+
 #define ROOT_PID 100
 /* The column where the tree's times start (TREE_NAME_COLUMN, out_text.c). */
 #define NAME_COLUMN 46
@@ -548,6 +551,7 @@ text_tree_rows_and_prefixes(void **state)
 	capture_end(&c, 500000000);
 
 	fprintf(fp, "\nfamily of 4 processes in 0.500s:\n");
+	fprintf(fp, TREE_HEADER);
 	add_row(fp, "100 sh -c x", "    0.000s 10.0ms exit 0");
 	add_row(fp, "|-- 101 ls -l", "    0.001s 5.0ms exit 3");
 	/* 103 has not exec'd, so it is named by the program it inherited. */
@@ -585,6 +589,7 @@ text_tree_last_child_prefix(void **state)
 	capture_end(&c, 8000000);
 
 	fprintf(fp, "\nfamily of 4 processes in 0.008s:\n");
+	fprintf(fp, TREE_HEADER);
 	add_row(fp, "100 sh -c x", "    0.000s 7.0ms exit 0");
 	add_row(fp, "`-- 101 sh", "    0.001s 5.0ms exit 0");
 	/* Below a last child the line down is blank. */
@@ -617,6 +622,7 @@ text_tree_detached_still_running(void **state)
 	capture_end(&c, 4000000);
 
 	fprintf(fp, "\nfamily of 2 processes in 0.004s:\n");
+	fprintf(fp, TREE_HEADER);
 	add_row(fp, "100 sh -c x", "    0.000s 2.0ms exit 1");
 	add_row(fp, "`-- 101 sh", "    0.001s 2.0ms still running");
 	fprintf(fp, "still running after forktrace let go: 101 (sh)\n");
@@ -648,6 +654,7 @@ text_tree_thread_count_and_rows(void **state)
 	capture_end(&c, 5000000);
 
 	fprintf(fp, "\nfamily of 1 process and 2 threads in 0.005s:\n");
+	fprintf(fp, TREE_HEADER);
 	add_row(fp, "100 sh -c x", "    0.000s 4.0ms still running, 2 threads");
 	add_row(fp, "  thread 150", "    0.001s 2.0ms exit 4");
 	/* The detach let go of the thread without ending it. */
@@ -679,6 +686,7 @@ text_tree_thread_rows_only_verbose(void **state)
 	capture_end(&c, 3000000);
 
 	fprintf(fp, "\nfamily of 1 process and 1 thread in 0.003s:\n");
+	fprintf(fp, TREE_HEADER);
 	add_row(fp, "100 sh -c x", "    0.000s 2.0ms exit 0, 1 thread");
 	fclose(fp);
 	assert_string_equal(c.text, expected);
@@ -701,6 +709,7 @@ text_tree_names_without_exec(void **state)
 	capture_end(&c, 2000000);
 
 	fprintf(fp, "\nfamily of 1 process in 0.002s:\n");
+	fprintf(fp, TREE_HEADER);
 	add_row(fp, "100 ?", "    0.000s 1.0ms exit 0");
 	fclose(fp);
 	assert_string_equal(c.text, expected);
@@ -730,9 +739,13 @@ text_tree_long_args_cut(void **state)
 	setup_event(&c, &root_exit);
 	capture_end(&c, 2000000);
 
-	/* The arguments get 40 columns, 37 letters and then "...". */
+	/*
+	 * The arguments fill the name column less the pid and a space: 41
+	 * columns, 38 of them text and then "...".
+	 */
 	fprintf(fp, "\nfamily of 1 process in 0.002s:\n");
-	add_row(fp, "100 prog xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...",
+	fprintf(fp, TREE_HEADER);
+	add_row(fp, "100 prog xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...",
 		"    0.000s 1.0ms exit 0");
 	fclose(fp);
 	assert_string_equal(c.text, expected);
@@ -825,7 +838,7 @@ text_quiet_writes_only_tree(void **state)
 	struct ft_event fork_event =
 		creation_event(FT_EVENT_FORK, ROOT_PID, 101, 1000000);
 	struct ft_event child_exit = exit_event(101, 101, 0, 2000000);
-	const char *header = "\nfamily of 2 processes in 0.003s:\n";
+	const char *header = "family of 2 processes in 0.003s:\n" TREE_HEADER;
 
 	(void)state;
 	capture_start(&c);

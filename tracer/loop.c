@@ -668,6 +668,39 @@ exit_status(const struct tracer *t)
 	return 1;
 }
 
+/*
+ * Reports why the command could not be run.  A script whose "#!" names a
+ * missing interpreter fails with ENOENT although the script exists, so the
+ * message names the interpreter then.
+ */
+static void
+report_exec_error(const char *command, int err)
+{
+	char line[256];
+	bool shebang = false;
+	FILE *fp;
+
+	if (err == ENOENT && strchr(command, '/')) {
+		fp = fopen(command, "re");
+		if (fp) {
+			shebang = fgets(line, sizeof(line), fp) &&
+				  !strncmp(line, "#!", 2);
+			fclose(fp);
+		}
+	}
+	if (shebang) {
+		char *interpreter = line + 2;
+
+		interpreter += strspn(interpreter, " \t");
+		interpreter[strcspn(interpreter, " \t\n")] = '\0';
+		error_msg("cannot run '%s': its interpreter '%s' was not found",
+			  command, interpreter);
+		return;
+	}
+	errno = err;
+	perror_msg("cannot run '%s'", command);
+}
+
 static FILE *
 open_output(const struct ft_options *opts)
 {
@@ -713,8 +746,7 @@ tracer_run(const struct ft_options *opts)
 
 	status = exit_status(&t);
 	if (t.exec_error) {
-		errno = t.exec_error;
-		perror_msg("cannot run '%s'", opts->command[0]);
+		report_exec_error(opts->command[0], t.exec_error);
 		goto out;
 	}
 

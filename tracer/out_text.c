@@ -20,7 +20,6 @@
 #define TIME_WIDTH 11
 /* Columns of an argument vector in the timeline and in the tree. */
 #define TIMELINE_ARGS_WIDTH 200
-#define TREE_ARGS_WIDTH	    40
 #define TREE_NAME_COLUMN    46
 /* Frames of a stack shown in the timeline, unless -v shows them all. */
 #define TIMELINE_MAX_FRAMES 8
@@ -39,10 +38,12 @@ static void
 add_colored(const struct ft_output *out, struct strbuf *sb, const char *color,
 	    const char *text)
 {
-	if (out->color)
+	bool colored = out->color && *color;
+
+	if (colored)
 		strbuf_addstr(sb, color);
 	strbuf_addstr(sb, text);
-	if (out->color)
+	if (colored)
 		strbuf_addstr(sb, COLOR_RESET);
 }
 
@@ -294,18 +295,32 @@ text_event(struct ft_output *base, const struct ft_event *event,
 	fwrite(sb->buf, 1, sb->len, base->fp);
 }
 
-/* Appends the words that name a process's program in the tree. */
+/*
+ * Appends the words that name a process's program in the tree: its argv,
+ * with argv[0] cut to its base name, in at most width columns (0: any).
+ */
 static void
-add_program_name(struct strbuf *sb, const struct ft_process *process)
+add_program_name(struct strbuf *sb, const struct ft_process *process,
+		 size_t width)
 {
 	const struct ft_program *program = process->last_program;
 	const char *comm = process_comm(process);
+	const char *args, *slash;
+	size_t len, first;
 
-	if (program && program->args_len > 1)
-		escape_args(sb, program->args, program->args_len,
-			    TREE_ARGS_WIDTH);
-	else
+	if (!program || program->args_len <= 1) {
 		escape_for_terminal(sb, comm, strlen(comm));
+		return;
+	}
+	args = program->args;
+	len = program->args_len;
+	first = strnlen(args, len);
+	slash = memrchr(args, '/', first);
+	if (slash && (size_t)(slash - args) + 1 < first) {
+		len -= (size_t)(slash + 1 - args);
+		args = slash + 1;
+	}
+	escape_args(sb, args, len, width);
 }
 
 static void
@@ -346,7 +361,13 @@ add_tree_rows(const struct ft_output *out, struct strbuf *sb,
 	if (!root)
 		strbuf_addstr(sb, last ? "`-- " : "|-- ");
 	strbuf_addf(sb, "%d ", (int)process->pid);
-	add_program_name(sb, process);
+	if (out->opts->verbose)
+		add_program_name(sb, process, 0);
+	else if (sb->len - start + 12 < TREE_NAME_COLUMN)
+		add_program_name(sb, process,
+				 TREE_NAME_COLUMN - (sb->len - start) - 1);
+	else
+		add_program_name(sb, process, 12);
 	if (sb->len - start < TREE_NAME_COLUMN)
 		strbuf_pad(sb, TREE_NAME_COLUMN - (sb->len - start));
 
@@ -409,13 +430,18 @@ text_end(struct ft_output *base, const struct ft_family *family,
 		return;
 
 	strbuf_reset(sb);
-	strbuf_addf(sb, "\nfamily of %u process%s",
-		    family_process_count(family),
+	/* A blank line parts the tree from a timeline above it. */
+	if (!base->opts->quiet)
+		strbuf_addch(sb, '\n');
+	strbuf_addf(sb, "family of %u process%s", family_process_count(family),
 		    family_process_count(family) == 1 ? "" : "es");
 	if (threads)
 		strbuf_addf(sb, " and %u thread%s", threads,
 			    threads == 1 ? "" : "s");
 	strbuf_addf(sb, " in %.3fs:\n", (double)summary->time_ns / 1e9);
+	strbuf_addstr(sb, "PID PROGRAM");
+	strbuf_pad(sb, TREE_NAME_COLUMN - 11);
+	strbuf_addstr(sb, "     START LIFETIME END\n");
 	for (root = family_roots(family); root; root = root->next_sibling)
 		add_tree_rows(base, sb, root, &prefix, true, true);
 
