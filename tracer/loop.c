@@ -211,8 +211,11 @@ start_detaching(struct tracer *t)
 }
 
 /*
- * Places threads held in their first stop whose creator's event will not
- * come, because the creator died first.  /proc tells their thread group.
+ * Lets a thread held in its first stop run on when its creator's event
+ * can no longer come, because the creator's process has ended.  As long as
+ * that process lives, its event is still due and names the child, so the
+ * thread stays held: /proc names only the process, not the creating
+ * thread.  A process whose creator is gone is followed as a root.
  */
 static void
 place_unannounced(pid_t tid, void *value, void *data)
@@ -220,7 +223,7 @@ place_unannounced(pid_t tid, void *value, void *data)
 	struct tracer *t = data;
 	struct task *task = value;
 	long tgid = 0, ppid = 0;
-	struct ft_event event = { .kind = FT_EVENT_FORK, .child = tid };
+	struct ft_process *root;
 
 	if (!(task->flags & TASK_UNANNOUNCED))
 		return;
@@ -228,18 +231,19 @@ place_unannounced(pid_t tid, void *value, void *data)
 	    procfs_read_status_field(tid, "PPid", &ppid) < 0)
 		return; /* its death is reported soon */
 
-	if (tgid != tid && family_thread_process(t->family, (pid_t)tgid)) {
-		event.kind = FT_EVENT_THREAD;
-		event.pid = event.tid = (pid_t)tgid;
-	} else if (family_process(t->family, (pid_t)ppid)) {
-		event.pid = event.tid = (pid_t)ppid;
+	if (tgid != tid) {
+		if (family_process(t->family, (pid_t)tgid))
+			return;
+		task->tgid = (pid_t)tgid; /* it ends with its process */
 	} else {
-		return; /* its creator is alive and its event is still due */
+		if (family_process(t->family, (pid_t)ppid))
+			return;
+		root = family_add_root(t->family, tid, FT_ORIGIN_FORK,
+				       monotonic_ns() - t->start_ns);
+		root->ppid = (pid_t)ppid;
 	}
-	task->tgid = event.kind == FT_EVENT_THREAD ? (pid_t)tgid : tid;
 	task->flags &= ~TASK_UNANNOUNCED;
 	t->unannounced_count--;
-	emit(t, &event);
 	release(t, task, 0);
 }
 
