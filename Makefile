@@ -55,7 +55,8 @@ BIN = $(BUILD)/forktrace
 
 EXAMPLE_SOURCES = $(wildcard examples/*.c)
 EXAMPLES = $(EXAMPLE_SOURCES:examples/%.c=$(BUILD)/examples/%) \
-	$(BUILD)/examples/fork_tree_static $(BUILD)/examples/fork_tree_stripped
+	$(BUILD)/examples/fork_tree_static $(BUILD)/examples/fork_tree_stripped \
+	$(BUILD)/examples/cxx_fork
 # The traced examples are built plainly, with full debug information.
 EXAMPLE_CFLAGS = -std=gnu11 -g -O0 -pthread -Wall -Wextra
 
@@ -96,6 +97,15 @@ $(BUILD)/examples/%: examples/%.c
 # (its exported functions stay in the dynamic one).
 $(BUILD)/examples/fork_tree_static: examples/fork_tree.c
 	$(CC) $(EXAMPLE_CFLAGS) -static -o $@ $<
+
+# Built optimized, so that the compiler inlines the forking function.
+$(BUILD)/examples/inline_fork: examples/inline_fork.c
+	@mkdir -p $(dir $@)
+	$(CC) $(EXAMPLE_CFLAGS) -O2 -o $@ $<
+
+$(BUILD)/examples/cxx_fork: examples/cxx_fork.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) -g -O0 -Wall -Wextra -o $@ $<
 
 $(BUILD)/examples/fork_tree_stripped: examples/fork_tree.c
 	$(CC) $(EXAMPLE_CFLAGS) -rdynamic -o $@ $<

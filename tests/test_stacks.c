@@ -184,6 +184,46 @@ pthread_create_and_spawn_callers(void **state)
 }
 
 static void
+inlined_call_is_own_frame(void **state)
+{
+	struct trace_result r;
+	json_t *fork, *inlined, *caller;
+
+	(void)state;
+	trace_with(&r, NULL, "inline_fork");
+	fork = trace_event(&r, "fork", trace_root_pid(&r), 0);
+	assert_non_null(fork);
+	inlined = find_frame(fork, "start_child");
+	assert_frame_at_marker(inlined, "examples/inline_fork.c",
+			       "start_child");
+	assert_true(json_is_true(json_object_get(inlined, "inlined")));
+	/* The caller's line is where the inlined call stands. */
+	caller = find_frame(fork, "main");
+	assert_frame_at_marker(caller, "examples/inline_fork.c",
+			       "main_calls_start_child");
+	assert_null(json_object_get(caller, "inlined"));
+	/* Both frames share one pc. */
+	assert_string_equal(json_str(inlined, "pc"), json_str(caller, "pc"));
+	trace_result_free(&r);
+}
+
+static void
+cxx_names_demangled(void **state)
+{
+	struct trace_result r;
+	json_t *fork;
+
+	(void)state;
+	trace_with(&r, NULL, "cxx_fork");
+	assert_int_equal(r.exit_code, 0);
+	fork = trace_event(&r, "fork", trace_root_pid(&r), 0);
+	assert_non_null(fork);
+	assert_frame_at_marker(find_frame(fork, "family::Spawner::run(int)"),
+			       "examples/cxx_fork.cpp", "spawner_run");
+	trace_result_free(&r);
+}
+
+static void
 static_binary_unwinds(void **state)
 {
 	struct trace_result r;
@@ -333,6 +373,8 @@ main(void)
 		cmocka_unit_test(stripped_copy_names_exports),
 		cmocka_unit_test(thread_fork_uses_thread_stack),
 		cmocka_unit_test(pthread_create_and_spawn_callers),
+		cmocka_unit_test(inlined_call_is_own_frame),
+		cmocka_unit_test(cxx_names_demangled),
 		cmocka_unit_test(static_binary_unwinds),
 		cmocka_unit_test(python_fork_through_interpreter),
 		cmocka_unit_test(exit_stack_where_exit_called),
