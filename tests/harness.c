@@ -483,13 +483,17 @@ live_trace_start(struct live_trace *live, const char *const *options,
 	if (pid == 0) {
 		char err_path[128];
 		int in = open("/dev/null", O_RDONLY);
-		int err;
+		int err, out;
 
 		snprintf(err_path, sizeof(err_path), "%s/live.err",
 			 test_tmpdir());
 		err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		snprintf(err_path, sizeof(err_path), "%s/live.out",
+			 test_tmpdir());
+		out = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		setpgid(0, 0);
 		dup2(in, 0);
+		dup2(out, 1);
 		dup2(err, 2);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
@@ -595,6 +599,8 @@ live_trace_finish(struct live_trace *live)
 	wait_bounded(live->pid, &live->result);
 	snprintf(err_path, sizeof(err_path), "%s/live.err", test_tmpdir());
 	live->result.err = read_whole_file(err_path);
+	snprintf(err_path, sizeof(err_path), "%s/live.out", test_tmpdir());
+	live->result.out = read_whole_file(err_path);
 }
 
 bool

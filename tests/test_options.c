@@ -538,9 +538,10 @@ options_version_prints_to_out(void **state)
 
 /* Every long option that forktrace documents. */
 static const char *const long_options[] = {
-	"output",	  "json",   "wall-clock",  "quiet",
-	"verbose",	  "stacks", "stack-depth", "kill-on-exit",
-	"detach-on-exit", "help",   "version",
+	"output",	  "json",     "wall-clock",    "quiet",
+	"verbose",	  "stacks",   "stack-depth",   "pause",
+	"pause-match",	  "on-pause", "pause-timeout", "kill-on-exit",
+	"detach-on-exit", "help",     "version",
 };
 
 /* Returns the --help text in a new buffer. */
@@ -577,8 +578,14 @@ long_option_accepted(const char *name, size_t len)
 		value = "fork";
 	else if (len == 11 && !strncmp(name, "stack-depth", len))
 		value = "8";
+	else if (len == 13 && !strncmp(name, "pause-timeout", len))
+		value = "1";
 	snprintf(word, sizeof(word), "--%.*s", (int)len, name);
-	PARSE(&run, word, value, "prog");
+	/* The options that refine --pause are accepted only with it. */
+	if (strstr(word, "pause") && strcmp(word, "--pause"))
+		PARSE(&run, "--pause", word, value, "prog");
+	else
+		PARSE(&run, word, value, "prog");
 	accepted = run.result != FT_PARSE_ERROR;
 	parse_run_free(&run);
 	return accepted;
@@ -602,7 +609,7 @@ options_help_lists_known_long_options(void **state)
 		assert_non_null(found);
 		/* A whole name, not the start of a longer one. */
 		found += strlen(needle);
-		assert_true(*found == ' ' || *found == '=');
+		assert_true(*found == ' ' || *found == '=' || *found == '[');
 		assert_true(long_option_accepted(long_options[i],
 						 strlen(long_options[i])));
 	}
@@ -619,7 +626,7 @@ options_help_long_options_all_accepted(void **state)
 	(void)state;
 	while ((p = strstr(p, " --")) != NULL) {
 		const char *name = p + 3;
-		size_t len = strcspn(name, "= \n");
+		size_t len = strcspn(name, "=[ \n");
 
 		if (len) {
 			if (!long_option_accepted(name, len))

@@ -26,6 +26,16 @@ event_kind_name(enum ft_event_kind kind)
 		return "continue";
 	case FT_EVENT_DETACH:
 		return "detach";
+	case FT_EVENT_PAUSE:
+		return "pause";
+	case FT_EVENT_DEBUGGER_ATTACH:
+		return "debugger_attach";
+	case FT_EVENT_DEBUGGER_DETACH:
+		return "debugger_detach";
+	case FT_EVENT_RESUME:
+		return "resume";
+	case FT_EVENT_GAP:
+		return "gap";
 	}
 	return "unknown";
 }

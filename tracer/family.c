@@ -91,6 +91,9 @@ family_add_root(struct ft_family *family, pid_t pid, enum ft_origin origin,
 	return process;
 }
 
+static void add_program(struct ft_family *family, struct ft_process *process,
+			const struct ft_event *event);
+
 static void
 add_child(struct ft_family *family, struct ft_process *parent,
 	  const struct ft_event *event)
@@ -104,6 +107,12 @@ add_child(struct ft_family *family, struct ft_process *parent,
 	child->ppid = parent->pid;
 	child->depth = parent->depth + 1;
 	child->program = parent->program;
+	if (event->adopted) {
+		child->origin = FT_ORIGIN_ATTACHED;
+		/* Found through /proc: its program is the one it runs now. */
+		if (event->path)
+			add_program(family, child, event);
+	}
 	if (parent->last_child)
 		parent->last_child->next_sibling = child;
 	else
@@ -266,6 +275,22 @@ family_apply(struct ft_family *family, const struct ft_event *event)
 		return true;
 	case FT_EVENT_DETACH:
 		forget_process(family, process, event->time_ns);
+		return true;
+	case FT_EVENT_PAUSE:
+		process->paused = true;
+		return true;
+	case FT_EVENT_RESUME:
+		process->paused = false;
+		return true;
+	case FT_EVENT_GAP:
+		if (event->gap_ended) {
+			process->paused = false;
+			process->lost = true;
+			forget_process(family, process, event->time_ns);
+		}
+		return true;
+	case FT_EVENT_DEBUGGER_ATTACH:
+	case FT_EVENT_DEBUGGER_DETACH:
 		return true;
 	}
 	return false;

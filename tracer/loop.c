@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include "forktrace/error.h"
 #include "forktrace/family.h"
 #include "forktrace/launch.h"
+#include "forktrace/loop.h"
 #include "forktrace/output.h"
 #include "forktrace/pidmap.h"
 #include "forktrace/procfs.h"
@@ -30,50 +32,6 @@
 #include "forktrace/stacks.h"
 #include "forktrace/tracer.h"
 #include "forktrace/xmalloc.h"
-
-enum task_flag {
-	/* Its creator's event named it; its first stop has not come yet. */
-	TASK_AWAITING_FIRST_STOP = 1u << 0,
-	/* Held in its first stop until its creator's event names it. */
-	TASK_UNANNOUNCED = 1u << 1,
-	/* In a group stop, resumed with PTRACE_LISTEN. */
-	TASK_LISTENING = 1u << 2,
-	/* Passed its exit event stop; exit_status is its own status. */
-	TASK_EXITING = 1u << 3,
-};
-
-/* The tracer's view of one traced thread. */
-struct task {
-	pid_t tid;
-	pid_t tgid;
-	unsigned flags;
-	int exit_status; /* valid with TASK_EXITING */
-	struct ft_stack *exit_stack; /* taken at its exit event stop */
-};
-
-struct tracer {
-	const struct ft_options *opts;
-	struct ft_family *family;
-	struct ft_output *out;
-	struct ft_stacks *stacks; /* NULL under --stacks=none */
-	struct pidmap tasks; /* tid -> struct task, every traced one */
-	struct pidmap lost_deaths; /* tid -> wait status + 1, see below */
-	unsigned unannounced_count;
-	uint64_t start_ns;
-	int signal_fd;
-	sigset_t child_mask;
-
-	struct launch launch;
-	pid_t root_pid;
-	bool root_execed;
-	bool root_ended;
-	int root_status;
-	int exec_error;
-
-	bool detaching;
-	int interrupt_signal;
-	unsigned interrupt_count;
-};
 
 static uint64_t
 monotonic_ns(void)
@@ -84,9 +42,15 @@ monotonic_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t
+tracer_now(const struct tracer *t)
+{
+	return monotonic_ns() - t->start_ns;
+}
+
 /* Stamps an event, applies it to the model and hands it to the output. */
-static void
-emit(struct tracer *t, struct ft_event *event)
+void
+tracer_emit(struct tracer *t, struct ft_event *event)
 {
 	struct ft_process *process;
 
@@ -97,8 +61,8 @@ emit(struct tracer *t, struct ft_event *event)
 	t->out->ops->event(t->out, event, process);
 }
 
-static struct task *
-add_task(struct tracer *t, pid_t tid, pid_t tgid, unsigned flags)
+struct task *
+tracer_add_task(struct tracer *t, pid_t tid, pid_t tgid, unsigned flags)
 {
 	struct task *task = xmalloc(sizeof(*task));
 
@@ -112,8 +76,8 @@ add_task(struct tracer *t, pid_t tid, pid_t tgid, unsigned flags)
 	return task;
 }
 
-static void
-drop_task(struct tracer *t, struct task *task)
+void
+tracer_drop_task(struct tracer *t, struct task *task)
 {
 	pidmap_remove(&t->tasks, task->tid);
 	if (task->flags & TASK_UNANNOUNCED)
@@ -154,14 +118,14 @@ detach_task(struct tracer *t, struct task *task, int signo)
 					  .pid = task->tgid,
 					  .tid = task->tid };
 
-		emit(t, &event);
+		tracer_emit(t, &event);
 	}
-	drop_task(t, task);
+	tracer_drop_task(t, task);
 }
 
 /* Continues a thread after a stop, or detaches it when letting go. */
-static void
-release(struct tracer *t, struct task *task, int signo)
+void
+tracer_release(struct tracer *t, struct task *task, int signo)
 {
 	if (t->detaching)
 		detach_task(t, task, signo);
@@ -191,9 +155,9 @@ interrupt_task(pid_t tid, void *value, void *data)
 						  .pid = task->tgid,
 						  .tid = task->tid };
 
-			emit(t, &event);
+			tracer_emit(t, &event);
 		}
-		drop_task(t, task);
+		tracer_drop_task(t, task);
 	}
 }
 
@@ -207,6 +171,7 @@ start_detaching(struct tracer *t)
 	if (t->detaching)
 		return;
 	t->detaching = true;
+	pause_release_all(t);
 	pidmap_each(&t->tasks, interrupt_task, t);
 }
 
@@ -244,7 +209,7 @@ place_unannounced(pid_t tid, void *value, void *data)
 	}
 	task->flags &= ~TASK_UNANNOUNCED;
 	t->unannounced_count--;
-	release(t, task, 0);
+	tracer_release(t, task, 0);
 }
 
 /* Handles the end of a thread or, for a leader, of its whole process. */
@@ -254,13 +219,15 @@ handle_death(struct tracer *t, pid_t tid, int status)
 	struct task *task = pidmap_get(&t->tasks, tid);
 	struct ft_event event = { .kind = FT_EVENT_EXIT, .status = status };
 
+	if (!task && pause_reap_helper(t, tid))
+		return; /* an --on-pause command ended */
 	if (!task || (task->flags & TASK_UNANNOUNCED)) {
 		/*
 		 * A new child can be killed before its creator's event
 		 * names it.  Keep its status for that event.
 		 */
 		if (task)
-			drop_task(t, task);
+			tracer_drop_task(t, task);
 		pidmap_put(&t->lost_deaths, tid, (void *)(long)(status + 1));
 		return;
 	}
@@ -283,10 +250,10 @@ handle_death(struct tracer *t, pid_t tid, int status)
 	}
 	/* A failed exec of the command is reported as such, not as an exit. */
 	if (!(tid == t->root_pid && t->exec_error))
-		emit(t, &event);
+		tracer_emit(t, &event);
 	if (t->stacks && !event.thread)
 		stacks_forget(t->stacks, event.pid);
-	drop_task(t, task);
+	tracer_drop_task(t, task);
 
 	if (tid == t->root_pid && t->opts->detach_on_exit)
 		start_detaching(t);
@@ -308,15 +275,27 @@ report_lost_child(struct tracer *t, struct ft_event *fork_event)
 	if (kill(fork_event->child, 0) == 0)
 		return false;
 
-	emit(t, fork_event);
+	tracer_emit(t, fork_event);
 	exit_event.pid = fork_event->kind == FT_EVENT_THREAD
 				 ? fork_event->pid
 				 : fork_event->child;
 	exit_event.tid = fork_event->child;
 	exit_event.thread = fork_event->kind == FT_EVENT_THREAD;
 	exit_event.status = (int)(value - 1);
-	emit(t, &exit_event);
+	tracer_emit(t, &exit_event);
 	return true;
+}
+
+/* Lets a new child run from its first stop, or hands it to a debugger. */
+static void
+start_child(struct tracer *t, struct task *child)
+{
+	if ((child->flags & TASK_PAUSE_AT_FIRST_STOP) && !t->detaching) {
+		child->flags &= ~TASK_PAUSE_AT_FIRST_STOP;
+		pause_hand_over(t, child, "fork", NULL);
+		return;
+	}
+	tracer_release(t, child, 0);
 }
 
 /* Handles a fork, vfork or clone event stop of the creating thread. */
@@ -327,6 +306,7 @@ handle_new_child(struct tracer *t, struct task *task, unsigned ptrace_event)
 	unsigned long message = 0;
 	struct ft_stack *stack;
 	struct task *child;
+	unsigned pause;
 	pid_t child_tid;
 
 	if (ptrace(PTRACE_GETEVENTMSG, task->tid, 0L, &message) < 0) {
@@ -345,29 +325,36 @@ handle_new_child(struct tracer *t, struct task *task, unsigned ptrace_event)
 
 	child = pidmap_get(&t->tasks, child_tid);
 	if (!child && t->lost_deaths.count && report_lost_child(t, &event)) {
-		release(t, task, 0);
+		tracer_release(t, task, 0);
 		return;
 	}
 
 	stack = capture_stack(t, task, FT_STACKS_FORK);
 	event.stack = stack;
-	emit(t, &event);
+	tracer_emit(t, &event);
 	stack_free(stack);
 	if (t->stacks && event.kind != FT_EVENT_THREAD)
 		stacks_fork(t->stacks, task->tgid, child_tid);
+	pause = 0;
+	if (t->opts->pause == FT_PAUSE_FORK && event.kind != FT_EVENT_THREAD &&
+	    pause_wanted(t, family_process(t->family, task->tgid)))
+		pause = event.kind == FT_EVENT_VFORK ? TASK_PAUSE_AT_EXEC
+						     : TASK_PAUSE_AT_FIRST_STOP;
 	if (!child) {
-		add_task(t, child_tid,
-			 event.kind == FT_EVENT_THREAD ? task->tgid : child_tid,
-			 TASK_AWAITING_FIRST_STOP);
+		tracer_add_task(t, child_tid,
+				event.kind == FT_EVENT_THREAD ? task->tgid
+							      : child_tid,
+				TASK_AWAITING_FIRST_STOP | pause);
 	} else {
 		/* Its first stop came first and held it: let it run now. */
 		child->tgid =
 			event.kind == FT_EVENT_THREAD ? task->tgid : child_tid;
 		child->flags &= ~TASK_UNANNOUNCED;
+		child->flags |= pause;
 		t->unannounced_count--;
-		release(t, child, 0);
+		start_child(t, child);
 	}
-	release(t, task, 0);
+	tracer_release(t, task, 0);
 }
 
 /* Handles the exec event stop; the thread now has the leader's pid. */
@@ -378,6 +365,7 @@ handle_exec(struct tracer *t, struct task *task)
 				  .pid = task->tgid,
 				  .tid = task->tid };
 	unsigned long former = task->tid;
+	bool pause_at_exec, first_root_exec;
 	char comm[16] = "";
 	char *path = NULL, *args = NULL;
 	size_t args_len = 0;
@@ -388,8 +376,10 @@ handle_exec(struct tracer *t, struct task *task)
 		struct task *former_task = pidmap_get(&t->tasks, (pid_t)former);
 
 		if (former_task)
-			drop_task(t, former_task);
+			tracer_drop_task(t, former_task);
 	}
+	pause_at_exec = task->flags & TASK_PAUSE_AT_EXEC;
+	first_root_exec = task->tid == t->root_pid && !t->root_execed;
 	task->flags = 0;
 	if (task->tid == t->root_pid)
 		t->root_execed = true;
@@ -404,10 +394,22 @@ handle_exec(struct tracer *t, struct task *task)
 	event.args.data = args;
 	event.args.len = args_len;
 	event.former_tid = (pid_t)former;
-	emit(t, &event);
+	tracer_emit(t, &event);
 	free(path);
 	free(args);
-	release(t, task, 0);
+
+	if (t->detaching) {
+		tracer_release(t, task, 0);
+	} else if (pause_at_exec) {
+		pause_hand_over(t, task, "exec",
+				"a vfork child is held at its exec, since its "
+				"parent waits for it");
+	} else if (t->opts->pause == FT_PAUSE_EXEC && !first_root_exec &&
+		   pause_wanted(t, family_process(t->family, task->tgid))) {
+		pause_hand_over(t, task, "exec", NULL);
+	} else {
+		tracer_release(t, task, 0);
+	}
 }
 
 /* Handles a signal-delivery stop: report the signal and deliver it. */
@@ -435,9 +437,12 @@ handle_signal(struct tracer *t, struct task *task, int signo)
 	}
 	if (signal_is_fatal_fault(signo))
 		event.stack = stack = capture_stack(t, task, FT_STACKS_SIGNAL);
-	emit(t, &event);
+	tracer_emit(t, &event);
 	stack_free(stack);
-	release(t, task, signo);
+	tracer_release(t, task, signo);
+	if (signo == SIGCHLD && event.si_code == CLD_CONTINUED &&
+	    event.has_sender && t->paused.count)
+		pause_check(t, event.sender_pid);
 }
 
 /* Handles a PTRACE_EVENT_STOP: a first stop, a group stop or a trap. */
@@ -450,13 +455,13 @@ handle_event_stop(struct tracer *t, struct task *task, int signo)
 
 	if (task->flags & TASK_AWAITING_FIRST_STOP) {
 		task->flags &= ~TASK_AWAITING_FIRST_STOP;
-		release(t, task, 0);
+		start_child(t, task);
 		return;
 	}
 
 	if (signal_is_stop(signo)) {
 		event.kind = FT_EVENT_STOP;
-		emit(t, &event);
+		tracer_emit(t, &event);
 		if (t->detaching) {
 			/* Detached in a group stop, it stays stopped. */
 			detach_task(t, task, 0);
@@ -474,9 +479,9 @@ handle_event_stop(struct tracer *t, struct task *task, int signo)
 	if (task->flags & TASK_LISTENING) {
 		task->flags &= ~TASK_LISTENING;
 		event.kind = FT_EVENT_CONTINUE;
-		emit(t, &event);
+		tracer_emit(t, &event);
 	}
-	release(t, task, 0);
+	tracer_release(t, task, 0);
 }
 
 /* Handles the exit event stop, taken before a thread releases anything. */
@@ -493,7 +498,7 @@ handle_exit_stop(struct tracer *t, struct task *task)
 	}
 	if (!task->exit_stack)
 		task->exit_stack = capture_stack(t, task, FT_STACKS_EXIT);
-	release(t, task, 0);
+	tracer_release(t, task, 0);
 }
 
 static void
@@ -506,7 +511,7 @@ handle_stop(struct tracer *t, pid_t tid, int status)
 	if (!task) {
 		/* A new child's first stop, before its creator's event. */
 		debug_msg(tid, "held before its creator's event");
-		add_task(t, tid, tid, TASK_UNANNOUNCED);
+		tracer_add_task(t, tid, tid, TASK_UNANNOUNCED);
 		if (t->detaching)
 			detach_task(t, pidmap_get(&t->tasks, tid), 0);
 		return;
@@ -531,7 +536,7 @@ handle_stop(struct tracer *t, pid_t tid, int status)
 		handle_exit_stop(t, task);
 		break;
 	default:
-		release(t, task, 0);
+		tracer_release(t, task, 0);
 		break;
 	}
 }
@@ -540,7 +545,7 @@ static void
 forget_task(pid_t tid, void *value, void *data)
 {
 	(void)tid;
-	drop_task(data, value);
+	tracer_drop_task(data, value);
 }
 
 /* Handles every wait status that is ready, without blocking. */
@@ -621,19 +626,27 @@ read_signals(struct tracer *t)
 static void
 run_loop(struct tracer *t)
 {
-	struct pollfd pfd = { .fd = t->signal_fd, .events = POLLIN };
+	struct pollfd pfd[2] = { { .fd = t->signal_fd, .events = POLLIN },
+				 { .fd = t->timer_fd, .events = POLLIN } };
+	uint64_t ticks;
 
-	while (t->tasks.count) {
+	/* Paused children are members too: the trace waits for them. */
+	while (t->tasks.count || t->paused.count) {
 		drain_waits(t);
-		if (!t->tasks.count)
+		if (!t->tasks.count && !t->paused.count)
 			break;
 		fflush(t->out->fp);
-		if (poll(&pfd, 1, -1) < 0) {
+		if (poll(pfd, 2, -1) < 0) {
 			if (errno != EINTR)
 				perror_msg_and_die("poll failed");
 			continue;
 		}
-		read_signals(t);
+		if (pfd[1].revents & POLLIN) {
+			if (read(t->timer_fd, &ticks, sizeof(ticks)) > 0)
+				pause_tick(t);
+		}
+		if (pfd[0].revents & POLLIN)
+			read_signals(t);
 	}
 }
 
@@ -652,6 +665,10 @@ setup_signals(struct tracer *t)
 	t->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (t->signal_fd < 0)
 		perror_msg_and_die("cannot create a signalfd");
+	t->timer_fd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (t->timer_fd < 0)
+		perror_msg_and_die("cannot create a timerfd");
 }
 
 /* Computes forktrace's exit status from how the trace ended. */
@@ -721,7 +738,7 @@ open_output(const struct ft_options *opts)
 int
 tracer_run(const struct ft_options *opts)
 {
-	struct tracer t = { .opts = opts, .signal_fd = -1 };
+	struct tracer t = { .opts = opts, .signal_fd = -1, .timer_fd = -1 };
 	struct ft_summary summary = { 0 };
 	FILE *fp = open_output(opts);
 	int status;
@@ -739,12 +756,13 @@ tracer_run(const struct ft_options *opts)
 		goto out;
 	}
 	t.root_pid = t.launch.pid;
-	add_task(&t, t.root_pid, t.root_pid, 0);
+	tracer_add_task(&t, t.root_pid, t.root_pid, 0);
 	family_add_root(t.family, t.root_pid, FT_ORIGIN_ROOT, 0)->ppid =
 		getpid();
 	t.out->ops->begin(t.out);
 
 	run_loop(&t);
+	pause_release_all(&t);
 	if (t.launch.error_fd >= 0)
 		close(t.launch.error_fd);
 
@@ -771,5 +789,8 @@ out:
 	pidmap_free(&t.lost_deaths);
 	stacks_free(t.stacks);
 	close(t.signal_fd);
+	close(t.timer_fd);
+	pidmap_free(&t.paused);
+	pidmap_free(&t.helpers);
 	return status;
 }

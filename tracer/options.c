@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "forktrace/handoff.h"
 #include "forktrace/options.h"
 
 #ifndef FORKTRACE_VERSION
@@ -22,6 +23,10 @@ enum option_id {
 	OPT_DETACH_ON_EXIT,
 	OPT_STACKS,
 	OPT_STACK_DEPTH,
+	OPT_PAUSE,
+	OPT_PAUSE_MATCH,
+	OPT_ON_PAUSE,
+	OPT_PAUSE_TIMEOUT,
 };
 
 struct option_spec {
@@ -48,6 +53,17 @@ static const struct option_spec option_specs[] = {
 	  " (default fork,signal)" },
 	{ "stack-depth", OPT_STACK_DEPTH, required_argument, "N",
 	  "keep at most N frames of each stack (default 32)" },
+	{ "pause", OPT_PAUSE, optional_argument, "WHEN",
+	  "hand each new child to a debugger: WHEN is fork (the default, "
+	  "before its first instruction) or exec (before its program starts)" },
+	{ "pause-match", OPT_PAUSE_MATCH, required_argument, "GLOB",
+	  "pause only children whose program name or path matches GLOB "
+	  "(the exec'd one, or for fork the parent's); repeatable" },
+	{ "on-pause", OPT_ON_PAUSE, required_argument, "CMD",
+	  "run CMD for each paused child, with {pid}, {ppid} and {comm} "
+	  "replaced; no shell" },
+	{ "pause-timeout", OPT_PAUSE_TIMEOUT, required_argument, "SECS",
+	  "resume a paused child that no debugger claimed within SECS" },
 	{ "kill-on-exit", OPT_KILL_ON_EXIT, no_argument, NULL,
 	  "kill the whole family if forktrace itself dies" },
 	{ "detach-on-exit", OPT_DETACH_ON_EXIT, no_argument, NULL,
@@ -63,6 +79,32 @@ static void
 print_usage_line(FILE *out)
 {
 	fprintf(out, "usage: forktrace [OPTIONS] [--] PROG [ARGS...]\n");
+}
+
+/* Prints one option's line, its help wrapped within 80 columns. */
+static void
+print_wrapped(FILE *out, const char *left, const char *help)
+{
+	const int indent = 27, width = 79;
+	int column = fprintf(out, "  %-24s", left);
+	const char *word = help;
+
+	while (*word) {
+		int len = (int)strcspn(word, " ");
+
+		if (column >= indent && column + 1 + len > width) {
+			fprintf(out, "\n%*s", indent, "");
+			column = indent;
+		} else {
+			fputc(' ', out);
+			column++;
+		}
+		column += fprintf(out, "%.*s", len, word);
+		word += len;
+		while (*word == ' ')
+			word++;
+	}
+	fputc('\n', out);
 }
 
 void
@@ -87,9 +129,11 @@ options_print_help(FILE *out)
 			n = snprintf(left, sizeof(left), "    --%s",
 				     spec->long_name);
 		if (spec->arg_name && n > 0 && (size_t)n < sizeof(left))
-			snprintf(left + n, sizeof(left) - (size_t)n, "=%s",
+			snprintf(left + n, sizeof(left) - (size_t)n,
+				 spec->has_arg == optional_argument ? "[=%s]"
+								    : "=%s",
 				 spec->arg_name);
-		fprintf(out, "  %-24s %s\n", left, spec->help);
+		print_wrapped(out, left, spec->help);
 	}
 	fprintf(out, "\nforktrace exits with PROG's exit status, or 128+N "
 		     "when signal N killed it.\n");
@@ -174,6 +218,59 @@ parse_stack_depth(struct ft_options *opts, const char *text, FILE *err)
 		return false;
 	}
 	opts->stack_depth = (unsigned)depth;
+	return true;
+}
+
+static bool
+parse_pause(struct ft_options *opts, const char *when, FILE *err)
+{
+	if (!when || !strcmp(when, "fork")) {
+		opts->pause = FT_PAUSE_FORK;
+		return true;
+	}
+	if (!strcmp(when, "exec")) {
+		opts->pause = FT_PAUSE_EXEC;
+		return true;
+	}
+	fprintf(err,
+		"forktrace: invalid --pause value '%s': expected fork or "
+		"exec\n",
+		when);
+	return false;
+}
+
+static bool
+parse_on_pause(struct ft_options *opts, const char *line, FILE *err)
+{
+	const char *why = NULL;
+	char **words = handoff_split_words(line, &why);
+
+	if (!words) {
+		fprintf(err, "forktrace: invalid --on-pause command '%s': %s\n",
+			line, why);
+		return false;
+	}
+	handoff_free_words(words);
+	opts->on_pause = line;
+	return true;
+}
+
+static bool
+parse_pause_timeout(struct ft_options *opts, const char *text, FILE *err)
+{
+	char *end;
+	double seconds;
+
+	errno = 0;
+	seconds = strtod(text, &end);
+	if (errno || end == text || *end || !(seconds > 0) || seconds > 1e6) {
+		fprintf(err,
+			"forktrace: invalid --pause-timeout '%s': expected "
+			"a number of seconds above 0\n",
+			text);
+		return false;
+	}
+	opts->pause_timeout = seconds;
 	return true;
 }
 
@@ -268,6 +365,30 @@ options_parse(struct ft_options *opts, int argc, char **argv, FILE *out,
 			if (!parse_stack_depth(opts, optarg, err))
 				return usage_error(err);
 			break;
+		case OPT_PAUSE:
+			if (!parse_pause(opts, optarg, err))
+				return usage_error(err);
+			break;
+		case OPT_PAUSE_MATCH:
+			if (opts->pause_pattern_count ==
+			    FT_PAUSE_PATTERNS_MAX) {
+				fprintf(err,
+					"forktrace: too many --pause-match "
+					"patterns: at most %d\n",
+					FT_PAUSE_PATTERNS_MAX);
+				return usage_error(err);
+			}
+			opts->pause_patterns[opts->pause_pattern_count++] =
+				optarg;
+			break;
+		case OPT_ON_PAUSE:
+			if (!parse_on_pause(opts, optarg, err))
+				return usage_error(err);
+			break;
+		case OPT_PAUSE_TIMEOUT:
+			if (!parse_pause_timeout(opts, optarg, err))
+				return usage_error(err);
+			break;
 		case OPT_HELP:
 			options_print_help(out);
 			return FT_PARSE_EXIT;
@@ -279,6 +400,12 @@ options_parse(struct ft_options *opts, int argc, char **argv, FILE *out,
 		}
 	}
 
+	if (!opts->pause && (opts->pause_pattern_count || opts->on_pause ||
+			     opts->pause_timeout)) {
+		fprintf(err, "forktrace: --pause-match, --on-pause and "
+			     "--pause-timeout need --pause\n");
+		return usage_error(err);
+	}
 	if (optind >= argc) {
 		fprintf(err, "forktrace: missing PROG to run\n");
 		print_usage_line(err);

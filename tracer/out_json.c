@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "forktrace/escape.h"
+#include "forktrace/handoff.h"
 #include "forktrace/output.h"
 #include "forktrace/stacks.h"
 #include "forktrace/xmalloc.h"
@@ -111,6 +112,21 @@ add_signal_fields(json_t *object, const struct ft_event *event)
 }
 
 static void
+add_pause_fields(json_t *object, const struct ft_event *event)
+{
+	char command[128];
+
+	json_object_set_new(object, "at", json_string(event->pause_point));
+	if (event->pause_note)
+		json_object_set_new(object, "note",
+				    json_string(event->pause_note));
+	handoff_gdb_command(event->pid, command, sizeof(command));
+	json_object_set_new(object, "attach_command", json_string(command));
+	snprintf(command, sizeof(command), "kill -CONT %d", (int)event->pid);
+	json_object_set_new(object, "resume_command", json_string(command));
+}
+
+static void
 add_event_fields(json_t *object, const struct ft_event *event,
 		 const struct ft_process *process)
 {
@@ -153,10 +169,34 @@ add_event_fields(json_t *object, const struct ft_event *event,
 		json_object_set_new(object, "signo",
 				    json_integer(event->signo));
 		break;
+	case FT_EVENT_PAUSE:
+		add_pause_fields(object, event);
+		break;
+	case FT_EVENT_DEBUGGER_ATTACH:
+	case FT_EVENT_DEBUGGER_DETACH:
+		json_object_set_new(object, "debugger",
+				    json_integer(event->debugger_pid));
+		if (event->debugger_comm)
+			json_object_set_new(object, "debugger_comm",
+					    json_untrusted_str(
+						    event->debugger_comm));
+		break;
+	case FT_EVENT_RESUME:
+		json_object_set_new(object, "reason",
+				    json_string(event->resume_reason));
+		break;
+	case FT_EVENT_GAP:
+		json_object_set_new(object, "since",
+				    json_seconds(event->gap_start_ns));
+		if (event->gap_ended)
+			json_object_set_new(object, "ended", json_true());
+		break;
 	case FT_EVENT_CONTINUE:
 	case FT_EVENT_DETACH:
 		break;
 	}
+	if (event->adopted)
+		json_object_set_new(object, "adopted", json_true());
 }
 
 static json_t *

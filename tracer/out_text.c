@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "forktrace/escape.h"
+#include "forktrace/handoff.h"
 #include "forktrace/output.h"
 #include "forktrace/stacks.h"
 #include "forktrace/xmalloc.h"
@@ -111,6 +112,27 @@ add_signal(const struct ft_output *out, struct strbuf *sb,
 			    (unsigned long long)event->fault_addr);
 }
 
+/* Appends the hand-over line: who is paused, and how to go on. */
+static void
+add_pause(const struct ft_output *out, struct strbuf *sb,
+	  const struct ft_event *event, const struct ft_process *process)
+{
+	char command[128];
+	const char *parent_comm =
+		process->parent ? process_comm(process->parent) : "?";
+
+	add_colored(out, sb, COLOR_YELLOW, "paused");
+	strbuf_addf(sb, " after %s, child of %d (", event->pause_point,
+		    (int)process->ppid);
+	escape_for_terminal(sb, parent_comm, strlen(parent_comm));
+	strbuf_addstr(sb, ")");
+	if (event->pause_note)
+		strbuf_addf(sb, " (%s)", event->pause_note);
+	handoff_gdb_command(event->pid, command, sizeof(command));
+	strbuf_addf(sb, ": attach with %s, or resume with kill -CONT %d",
+		    command, (int)event->pid);
+}
+
 static void
 add_event_text(const struct ft_output *out, struct strbuf *sb,
 	       const struct ft_event *event, const struct ft_process *process)
@@ -156,6 +178,29 @@ add_event_text(const struct ft_output *out, struct strbuf *sb,
 		break;
 	case FT_EVENT_DETACH:
 		strbuf_addstr(sb, "detached, still running");
+		break;
+	case FT_EVENT_PAUSE:
+		add_pause(out, sb, event, process);
+		break;
+	case FT_EVENT_DEBUGGER_ATTACH:
+		strbuf_addf(sb, "debugger %d (", (int)event->debugger_pid);
+		escape_for_terminal(sb, event->debugger_comm,
+				    strlen(event->debugger_comm));
+		strbuf_addstr(sb, ") attached");
+		break;
+	case FT_EVENT_DEBUGGER_DETACH:
+		strbuf_addf(sb, "debugger %d detached",
+			    (int)event->debugger_pid);
+		break;
+	case FT_EVENT_RESUME:
+		strbuf_addf(sb, "taken back and resumed (%s)",
+			    event->resume_reason);
+		break;
+	case FT_EVENT_GAP:
+		strbuf_addstr(sb, "not traced for ");
+		add_duration(sb, event->time_ns - event->gap_start_ns);
+		if (event->gap_ended)
+			strbuf_addstr(sb, ", and ended then");
 		break;
 	}
 }

@@ -25,6 +25,11 @@ enum ft_event_kind {
 	FT_EVENT_STOP, /* the process entered a group stop */
 	FT_EVENT_CONTINUE, /* the process left its group stop */
 	FT_EVENT_DETACH, /* forktrace let go of the process, still alive */
+	FT_EVENT_PAUSE,  /* handed over to a debugger, in a group stop */
+	FT_EVENT_DEBUGGER_ATTACH, /* a debugger attached to a paused child */
+	FT_EVENT_DEBUGGER_DETACH, /* the debugger left it */
+	FT_EVENT_RESUME, /* forktrace took the paused child back */
+	FT_EVENT_GAP,    /* what forktrace could not see, now over */
 };
 
 /* A program's argument vector as the kernel stores it: NUL-separated. */
@@ -63,6 +68,21 @@ struct ft_event {
 
 	/* The thread's stack, where --stacks asked for one, or NULL */
 	const struct ft_stack *stack;
+
+	/* FT_EVENT_FORK of a child found through /proc after a gap */
+	bool adopted;
+
+	/* FT_EVENT_PAUSE: "fork" or "exec", and why, when not the asked one */
+	const char *pause_point;
+	const char *pause_note;
+	/* FT_EVENT_DEBUGGER_ATTACH, FT_EVENT_DEBUGGER_DETACH */
+	pid_t debugger_pid;
+	const char *debugger_comm;
+	/* FT_EVENT_RESUME: what ended the pause */
+	const char *resume_reason;
+	/* FT_EVENT_GAP: since when; gap_ended when the process ended in it */
+	uint64_t gap_start_ns;
+	bool gap_ended;
 };
 
 /* Returns the JSON name of an event kind: "fork", "exec", ... */

@@ -56,6 +56,8 @@ struct ft_process {
 	bool ended;
 	bool detached;
 	bool stopped; /* in a group stop */
+	bool paused; /* handed over to a debugger */
+	bool lost; /* ended while forktrace was not tracing it */
 	int status; /* wait status, valid when ended */
 
 	/*

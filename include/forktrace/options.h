@@ -19,6 +19,15 @@ enum ft_stack_point {
 	FT_STACKS_ALL = FT_STACKS_FORK | FT_STACKS_SIGNAL | FT_STACKS_EXIT,
 };
 
+/* When new children are held for a debugger. */
+enum ft_pause_point {
+	FT_PAUSE_NONE,
+	FT_PAUSE_FORK, /* at the child's first stop after fork */
+	FT_PAUSE_EXEC, /* right after an exec, before the program's start */
+};
+
+#define FT_PAUSE_PATTERNS_MAX 32
+
 #define FT_STACK_DEPTH_DEFAULT 32
 #define FT_STACK_DEPTH_MAX     1024
 
@@ -33,6 +42,12 @@ struct ft_options {
 	bool detach_on_exit;
 	unsigned stacks; /* enum ft_stack_point bits; 0 for none */
 	unsigned stack_depth; /* frames kept per stack */
+
+	enum ft_pause_point pause;
+	const char *pause_patterns[FT_PAUSE_PATTERNS_MAX]; /* globs; none: all */
+	unsigned pause_pattern_count;
+	const char *on_pause; /* a command line run for each paused child */
+	double pause_timeout; /* seconds before an unclaimed child resumes */
 };
 
 enum ft_parse_result {

@@ -1,0 +1,109 @@
+/*
+ * The tracer's state, shared by the event loop (tracer/loop.c) and the
+ * debugger hand-off (attach/pause.c).  Nothing outside these two files
+ * includes it.
+ */
+#ifndef FORKTRACE_LOOP_H
+#define FORKTRACE_LOOP_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "forktrace/event.h"
+#include "forktrace/family.h"
+#include "forktrace/launch.h"
+#include "forktrace/options.h"
+#include "forktrace/output.h"
+#include "forktrace/pidmap.h"
+#include "forktrace/stacks.h"
+
+enum task_flag {
+	/* Its creator's event named it; its first stop has not come yet. */
+	TASK_AWAITING_FIRST_STOP = 1u << 0,
+	/* Held in its first stop until its creator's event names it. */
+	TASK_UNANNOUNCED = 1u << 1,
+	/* In a group stop, resumed with PTRACE_LISTEN. */
+	TASK_LISTENING = 1u << 2,
+	/* Passed its exit event stop; exit_status is its own status. */
+	TASK_EXITING = 1u << 3,
+	/* To be handed over at its first stop, before its first instruction. */
+	TASK_PAUSE_AT_FIRST_STOP = 1u << 4,
+	/* To be handed over at its next exec (a vfork child). */
+	TASK_PAUSE_AT_EXEC = 1u << 5,
+};
+
+/* The tracer's view of one traced thread. */
+struct task {
+	pid_t tid;
+	pid_t tgid;
+	unsigned flags;
+	int exit_status; /* valid with TASK_EXITING */
+	struct ft_stack *exit_stack; /* taken at its exit event stop */
+};
+
+struct tracer {
+	const struct ft_options *opts;
+	struct ft_family *family;
+	struct ft_output *out;
+	struct ft_stacks *stacks; /* NULL under --stacks=none */
+	struct pidmap tasks; /* tid -> struct task, every traced one */
+	struct pidmap lost_deaths; /* tid -> wait status + 1, see below */
+	unsigned unannounced_count;
+	uint64_t start_ns;
+	int signal_fd;
+	sigset_t child_mask;
+
+	struct launch launch;
+	pid_t root_pid;
+	bool root_execed;
+	bool root_ended;
+	int root_status;
+	int exec_error;
+
+	bool detaching;
+	int interrupt_signal;
+	unsigned interrupt_count;
+
+	/* Children handed over to a debugger: pid -> struct paused_child */
+	struct pidmap paused;
+	struct pidmap helpers; /* --on-pause commands, reaped by the loop */
+	int timer_fd; /* ticks while a child is paused */
+	bool timer_armed;
+};
+
+/* Stamps an event, applies it to the model and hands it to the output. */
+void tracer_emit(struct tracer *t, struct ft_event *event);
+
+/* Returns the time since the trace's start, in nanoseconds. */
+uint64_t tracer_now(const struct tracer *t);
+
+struct task *tracer_add_task(struct tracer *t, pid_t tid, pid_t tgid,
+			     unsigned flags);
+void tracer_drop_task(struct tracer *t, struct task *task);
+
+/* Continues a thread after a stop, or detaches it when letting go. */
+void tracer_release(struct tracer *t, struct task *task, int signo);
+
+/*
+ * The hand-off, in attach/pause.c.  pause_wanted() tells whether a new
+ * child of parent, or a process that exec'd, is to be paused;
+ * pause_hand_over() detaches the stopped task in a group stop and starts
+ * watching it; pause_tick() checks every paused child on the timer; and
+ * pause_release_all() lists those still paused when forktrace ends.
+ */
+bool pause_wanted(const struct tracer *t, const struct ft_process *process);
+void pause_hand_over(struct tracer *t, struct task *task, const char *point,
+		     const char *note);
+void pause_tick(struct tracer *t);
+/*
+ * Looks at one paused child now: its parent has just been told (SIGCHLD,
+ * CLD_CONTINUED) that a SIGCONT ended its stop, so it runs untraced.
+ */
+void pause_check(struct tracer *t, pid_t pid);
+void pause_release_all(struct tracer *t);
+/* Returns true when tid is an --on-pause command that the loop reaped. */
+bool pause_reap_helper(struct tracer *t, pid_t pid);
+
+#endif
