@@ -349,6 +349,8 @@ json_process(const struct ft_process *process)
 				    json_seconds(process->end_ns));
 	if (process->ended)
 		add_status(object, process->status);
+	else if (process->lost)
+		json_object_set_new(object, "lost", json_true());
 	else
 		json_object_set_new(object, "detached", json_true());
 

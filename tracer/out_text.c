@@ -423,6 +423,10 @@ add_tree_rows(const struct ft_output *out, struct strbuf *sb,
 	strbuf_addch(sb, ' ');
 	if (process->ended)
 		add_end(out, sb, process->status);
+	else if (process->lost)
+		add_colored(out, sb, COLOR_YELLOW, "ended while not traced");
+	else if (process->paused)
+		add_colored(out, sb, COLOR_YELLOW, "still paused");
 	else
 		add_colored(out, sb, COLOR_YELLOW, "still running");
 	if (process->thread_count)
