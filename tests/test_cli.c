@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -455,6 +457,156 @@ color_only_on_terminal(void **state)
 	trace_result_free(&r);
 }
 
+static void
+self_stopped_program_stops_tracer(void **state)
+{
+	pid_t pid;
+	int status = 0, out;
+	char path[256];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/self_stop.out", test_tmpdir());
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		setpgid(0, 0);
+		dup2(out, 1);
+		execl(FT_BUILD_DIR "/forktrace", "forktrace", "-qq",
+		      example_path("self_stop"), (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	/* A shell waits like this: the job must be seen stopped. */
+	alarm(TRACE_TIMEOUT);
+	assert_int_equal(waitpid(pid, &status, WUNTRACED), pid);
+	assert_true(WIFSTOPPED(status));
+	assert_int_equal(WSTOPSIG(status), SIGTSTP);
+	/* fg: the shell continues the whole job. */
+	kill(-pid, SIGCONT);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	alarm(0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* Runs count_signals under a live trace and waits until it is ready. */
+static void
+start_counter(struct live_trace *live)
+{
+	const char *command[] = { example_path("count_signals"), NULL };
+	json_t *e;
+
+	assert_int_equal(live_trace_start(live, NULL, command), 0);
+	do
+		e = live_trace_next(live, "signal", "count_signals");
+	while (e && strcmp(json_str(e, "signal"), "SIGUSR1"));
+	assert_non_null(e);
+}
+
+static void
+group_signal_delivered_once(void **state)
+{
+	struct live_trace live;
+
+	(void)state;
+	start_counter(&live);
+	/* kill(-pgrp) reaches forktrace and the program alike. */
+	kill(-live.pid, SIGINT);
+	live_trace_finish(&live);
+	assert_false(live.result.timed_out);
+	assert_string_equal(live.result.out, "SIGINT 1\n");
+	assert_int_equal(live.result.exit_code, 0);
+	trace_result_free(&live.result);
+}
+
+static void
+sigquit_passed_on_not_fatal(void **state)
+{
+	struct live_trace live;
+
+	(void)state;
+	start_counter(&live);
+	/* The program ignores SIGQUIT; forktrace must not die of it. */
+	kill(live.pid, SIGQUIT);
+	live_trace_finish(&live);
+	assert_false(live.result.timed_out);
+	assert_int_equal(live.result.signal, 0);
+	assert_int_equal(live.result.exit_code, 0);
+	assert_string_equal(live.result.out, "SIGINT 0\n");
+	trace_result_free(&live.result);
+}
+
+static void
+detach_lets_go_of_zombie_leader(void **state)
+{
+	char fifo[256];
+	const char *options[] = { "--detach-on-exit", NULL };
+	const char *command[] = { example_path("zombie_leader"), fifo, NULL };
+	struct trace_result r;
+	json_t *fork, *child;
+	pid_t pid;
+	int fd;
+
+	(void)state;
+	snprintf(fifo, sizeof(fifo), "%s/zombie.fifo", test_tmpdir());
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	/* The child's thread waits for this FIFO's writer, which is here. */
+	assert_int_equal(trace_run(&r, options, command), 0);
+	assert_false(r.timed_out);
+	assert_int_equal(r.exit_code, 0);
+	fork = trace_event(&r, "fork", trace_root_pid(&r), 0);
+	assert_non_null(fork);
+	pid = (pid_t)json_int(fork, "child");
+	child = trace_process(&r, pid);
+	assert_true(json_is_true(json_object_get(child, "detached")));
+
+	fd = open(fifo, O_WRONLY);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_true(wait_for_process_end(pid));
+	trace_result_free(&r);
+}
+
+static void
+ignored_hangup_stays_ignored(void **state)
+{
+	const char *command[] = { "sh", "-c", NULL, NULL };
+	char script[512];
+	struct trace_result r;
+
+	(void)state;
+	/* As under nohup: a SIGHUP to forktrace changes nothing. */
+	snprintf(script, sizeof(script),
+		 "trap '' HUP; exec %s/forktrace -qq sh -c "
+		 "'kill -HUP $PPID; kill -HUP $PPID; echo still here'",
+		 FT_BUILD_DIR);
+	command[2] = script;
+	assert_int_equal(plain_run(&r, command), 0);
+	assert_false(r.timed_out);
+	assert_int_equal(r.exit_code, 0);
+	assert_string_equal(r.out, "still here\n");
+	trace_result_free(&r);
+}
+
+static void
+own_messages_escape_names(void **state)
+{
+	const char *args[] = { "nosuch\033]0;x\a", NULL };
+	struct trace_result r;
+
+	(void)state;
+	assert_int_equal(forktrace_run(&r, args), 0);
+	assert_int_equal(r.exit_code, 127);
+	assert_null(strchr(r.err, '\033'));
+	assert_null(strchr(r.err, '\a'));
+	assert_string_equal(r.err,
+			    "forktrace: cannot run 'nosuch\\e]0;x\\x07': "
+			    "No such file or directory\n");
+	trace_result_free(&r);
+}
+
 int
 main(void)
 {
@@ -477,6 +629,12 @@ main(void)
 		cmocka_unit_test(second_sigterm_detaches),
 		cmocka_unit_test(tracer_death_spares_family),
 		cmocka_unit_test(kill_on_exit_kills_family),
+		cmocka_unit_test(self_stopped_program_stops_tracer),
+		cmocka_unit_test(group_signal_delivered_once),
+		cmocka_unit_test(sigquit_passed_on_not_fatal),
+		cmocka_unit_test(detach_lets_go_of_zombie_leader),
+		cmocka_unit_test(ignored_hangup_stays_ignored),
+		cmocka_unit_test(own_messages_escape_names),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "forktrace/error.h"
+#include "forktrace/escape.h"
 #include "forktrace/family.h"
 #include "forktrace/launch.h"
 #include "forktrace/loop.h"
@@ -133,6 +134,24 @@ tracer_release(struct tracer *t, struct task *task, int signo)
 		resume(task, signo);
 }
 
+static bool
+thread_is_zombie(pid_t tid)
+{
+	char path[64], *text, *paren;
+	size_t len;
+	bool zombie;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)tid,
+		 (int)tid);
+	if (procfs_read_file(path, &text, &len) < 0)
+		return false;
+	paren = strrchr(text, ')');
+	zombie = paren && paren[1] == ' ' &&
+		 (paren[2] == 'Z' || paren[2] == 'X');
+	free(text);
+	return zombie;
+}
+
 static void
 interrupt_task(pid_t tid, void *value, void *data)
 {
@@ -147,6 +166,20 @@ interrupt_task(pid_t tid, void *value, void *data)
 	}
 	if (task->flags & TASK_AWAITING_FIRST_STOP)
 		return; /* it is detached at its first stop */
+	/*
+	 * A leader that exited before its threads is a zombie: an interrupt
+	 * succeeds but it never stops, and the kernel lets it go with the
+	 * tracer.  Waiting for it would wait for the other threads' end.
+	 */
+	if (task->tid == task->tgid && thread_is_zombie(task->tid)) {
+		struct ft_event event = { .kind = FT_EVENT_DETACH,
+					  .pid = task->tgid,
+					  .tid = task->tid };
+
+		tracer_emit(t, &event);
+		tracer_drop_task(t, task);
+		return;
+	}
 	if (ptrace(PTRACE_INTERRUPT, task->tid, 0L, 0L) < 0) {
 		/* Gone, or a zombie leader that can no longer stop. */
 		debug_msg(task->tid, "cannot interrupt: %s", strerror(errno));
@@ -435,6 +468,8 @@ handle_signal(struct tracer *t, struct task *task, int signo)
 			event.fault_addr = (uint64_t)(uintptr_t)si.si_addr;
 		}
 	}
+	if (task->tgid == t->root_pid && signo < 64)
+		t->root_recent_signals |= 1ull << signo;
 	if (signal_is_fatal_fault(signo))
 		event.stack = stack = capture_stack(t, task, FT_STACKS_SIGNAL);
 	tracer_emit(t, &event);
@@ -443,6 +478,27 @@ handle_signal(struct tracer *t, struct task *task, int signo)
 	if (signo == SIGCHLD && event.si_code == CLD_CONTINUED &&
 	    event.has_sender && t->paused.count)
 		pause_check(t, event.sender_pid);
+}
+
+/*
+ * Stops forktrace itself when the launched program enters a group stop,
+ * once per stop, as the program would be seen stopped untraced: a shell
+ * waits for forktrace, so a program that stops itself (as an editor does
+ * for ^Z in raw mode) must stop forktrace for the shell to see the job
+ * stopped.  The shell's SIGCONT to the job continues both.
+ */
+static void
+stop_with_root(struct tracer *t, int signo)
+{
+	struct ft_process *root = family_process(t->family, t->root_pid);
+
+	if (!root || !root->stopped || t->root_stop_followed)
+		return;
+	t->root_stop_followed = true;
+	fflush(t->out->fp);
+	/* SIGSTOP cannot be blocked; the others stop by default here. */
+	raise(signo == SIGSTOP ? SIGSTOP : signo);
+	t->root_stop_followed = false;
 }
 
 /* Handles a PTRACE_EVENT_STOP: a first stop, a group stop or a trap. */
@@ -472,6 +528,8 @@ handle_event_stop(struct tracer *t, struct task *task, int signo)
 			perror_msg("cannot listen on thread %d",
 				   (int)task->tid);
 		task->flags |= TASK_LISTENING;
+		if (task->tgid == t->root_pid)
+			stop_with_root(t, signo);
 		return;
 	}
 
@@ -582,6 +640,44 @@ drain_waits(struct tracer *t)
  * trace goes on, so that the tree shows how the family ended.  Any further
  * one, or one after the program's end, lets go of the family at once.
  */
+/*
+ * Returns true when the program got the signal that forktrace got, so
+ * that passing it on would deliver it twice: the terminal and a kill() of
+ * the whole process group send it to every member.  A pending or just
+ * delivered signal of the same number in the program tells a group kill
+ * from one aimed at forktrace alone.
+ */
+static bool
+root_got_signal_too(struct tracer *t, const struct signalfd_siginfo *si)
+{
+	char path[64], *text;
+	size_t len;
+	bool pending = false;
+	unsigned long long bit = 1ull << (si->ssi_signo - 1);
+
+	if (si->ssi_code == SI_KERNEL)
+		return true;
+	/* A delivery stop that is already queued is seen here. */
+	drain_waits(t);
+	if (t->root_recent_signals & (1ull << si->ssi_signo))
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)t->root_pid);
+	if (procfs_read_file(path, &text, &len) == 0) {
+		const char *keys[] = { "\nSigPnd:\t", "\nShdPnd:\t" };
+		size_t i;
+
+		for (i = 0; i < 2; i++) {
+			const char *at = strstr(text, keys[i]);
+
+			if (at &&
+			    strtoull(at + strlen(keys[i]), NULL, 16) & bit)
+				pending = true;
+		}
+		free(text);
+	}
+	return pending;
+}
+
 static void
 handle_interrupt(struct tracer *t, const struct signalfd_siginfo *si)
 {
@@ -591,7 +687,7 @@ handle_interrupt(struct tracer *t, const struct signalfd_siginfo *si)
 	t->interrupt_signal = signo;
 	t->interrupt_count++;
 	if (t->interrupt_count == 1 && !t->root_ended) {
-		if (si->ssi_code != SI_KERNEL)
+		if (!root_got_signal_too(t, si))
 			kill(t->root_pid, signo);
 		error_msg("%s: following the family to its end; "
 			  "send it again to detach",
@@ -621,6 +717,7 @@ read_signals(struct tracer *t)
 	for (i = 0; i < (size_t)n / sizeof(si[0]); i++)
 		if (si[i].ssi_signo != SIGCHLD)
 			handle_interrupt(t, &si[i]);
+	t->root_recent_signals = 0;
 }
 
 static void
@@ -655,11 +752,20 @@ setup_signals(struct tracer *t)
 {
 	sigset_t mask;
 
+	static const int ending[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct sigaction action;
+	size_t i;
+
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
+	/*
+	 * A signal that forktrace was started with ignored (as under nohup)
+	 * stays ignored, for it and for the program, as without forktrace.
+	 */
+	for (i = 0; i < sizeof(ending) / sizeof(ending[0]); i++)
+		if (sigaction(ending[i], NULL, &action) == 0 &&
+		    action.sa_handler != SIG_IGN)
+			sigaddset(&mask, ending[i]);
 	if (sigprocmask(SIG_BLOCK, &mask, &t->child_mask) < 0)
 		perror_msg_and_die("cannot block signals");
 	t->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -694,6 +800,23 @@ exit_status(const struct tracer *t)
  * missing interpreter fails with ENOENT although the script exists, so the
  * message names the interpreter then.
  */
+/*
+ * Returns s escaped for the terminal, for forktrace's own messages: a
+ * program name or a path may hold bytes that drive a terminal.  The text
+ * stays valid until the fourth call after this one.
+ */
+static const char *
+safe(const char *s)
+{
+	static struct strbuf texts[4];
+	static unsigned next;
+	struct strbuf *sb = &texts[next++ % 4];
+
+	strbuf_reset(sb);
+	escape_for_terminal(sb, s, strlen(s));
+	return strbuf_str(sb);
+}
+
 static void
 report_exec_error(const char *command, int err)
 {
@@ -715,11 +838,11 @@ report_exec_error(const char *command, int err)
 		interpreter += strspn(interpreter, " \t");
 		interpreter[strcspn(interpreter, " \t\n")] = '\0';
 		error_msg("cannot run '%s': its interpreter '%s' was not found",
-			  command, interpreter);
+			  safe(command), safe(interpreter));
 		return;
 	}
 	errno = err;
-	perror_msg("cannot run '%s'", command);
+	perror_msg("cannot run '%s'", safe(command));
 }
 
 static FILE *
@@ -731,7 +854,7 @@ open_output(const struct ft_options *opts)
 		return stderr;
 	fp = fopen(opts->output_path, "we");
 	if (!fp)
-		perror_msg_and_die("cannot open '%s'", opts->output_path);
+		perror_msg_and_die("cannot open '%s'", safe(opts->output_path));
 	return fp;
 }
 

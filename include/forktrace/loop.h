@@ -65,6 +65,9 @@ struct tracer {
 	bool detaching;
 	int interrupt_signal;
 	unsigned interrupt_count;
+	/* Signals delivered to the program since forktrace last read its own */
+	unsigned long long root_recent_signals;
+	bool root_stop_followed; /* forktrace stopped with the program */
 
 	/* Children handed over to a debugger: pid -> struct paused_child */
 	struct pidmap paused;
