@@ -224,7 +224,7 @@ seize_threads(struct tracer *t, pid_t pid)
 static void
 adopt_descendants(struct tracer *t, pid_t pid)
 {
-	char path[64], *text, *p, comm[16];
+	char path[64], *text, *p;
 	size_t len;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
@@ -238,8 +238,7 @@ adopt_descendants(struct tracer *t, pid_t pid)
 					  .pid = pid,
 					  .tid = pid,
 					  .adopted = true };
-		char *exe = NULL, *args = NULL;
-		size_t args_len = 0;
+		struct procfs_program program = { 0 };
 
 		if (end == p)
 			break;
@@ -248,18 +247,12 @@ adopt_descendants(struct tracer *t, pid_t pid)
 			continue;
 		if (!seize_threads(t, (pid_t)child))
 			continue;
-		procfs_read_exe((pid_t)child, &exe);
-		procfs_read_comm((pid_t)child, comm);
-		procfs_read_cmdline((pid_t)child, &args, &args_len);
+		procfs_read_program((pid_t)child, &program);
+		event_set_program(&event, &program);
 		event.child = (pid_t)child;
-		event.path = exe;
-		event.comm = comm;
-		event.args.data = args;
-		event.args.len = args_len;
 		event.former_tid = (pid_t)child;
 		tracer_emit(t, &event);
-		free(exe);
-		free(args);
+		procfs_program_free(&program);
 		adopt_descendants(t, (pid_t)child);
 	}
 	free(text);

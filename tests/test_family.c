@@ -12,17 +12,9 @@
 
 #include "forktrace/family.h"
 
+#include "events.h"
+
 #define ROOT_PID 100
-
-static struct ft_event
-make_event(enum ft_event_kind kind, pid_t pid, uint64_t time_ns)
-{
-	struct ft_event event = {
-		.kind = kind, .time_ns = time_ns, .pid = pid, .tid = pid
-	};
-
-	return event;
-}
 
 /* Applies a fork, vfork or thread creation, which must be accepted. */
 static void

@@ -224,6 +224,11 @@ python_pool_worker_under_gdb(void **state)
 	for (i = 0; (gap = trace_event(&live.result, "gap", 0, i)); i++)
 		if (json_is_true(json_object_get(gap, "ended")))
 			ended_in_gap++;
+	if (trace_count(&live.result, "resume", 0) + ended_in_gap != 4)
+		for (i = 0; i < live.result.count; i++)
+			print_message("event %s of pid %ld\n",
+				      json_str(live.result.events[i], "event"),
+				      json_int(live.result.events[i], "pid"));
 	assert_int_equal(trace_count(&live.result, "resume", 0) + ended_in_gap,
 			 4);
 	trace_result_free(&live.result);

@@ -16,8 +16,12 @@
 #include "forktrace/family.h"
 #include "forktrace/output.h"
 
+#include "events.h"
+
 /* The column headings under the first line of the tree. */
-#define TREE_HEADER "PID PROGRAM                                        START LIFETIME END\n"
+#define TREE_HEADER                                                          \
+	"PID PROGRAM                                        START LIFETIME " \
+	"END\n"
 
 #define ROOT_PID 100
 /* The column where the tree's times start (TREE_NAME_COLUMN, out_text.c). */
@@ -91,51 +95,6 @@ capture_free(struct capture *c)
 {
 	free(c->text);
 	family_free(c->family);
-}
-
-static struct ft_event
-make_event(enum ft_event_kind kind, pid_t pid, uint64_t time_ns)
-{
-	struct ft_event event = {
-		.kind = kind, .time_ns = time_ns, .pid = pid, .tid = pid
-	};
-
-	return event;
-}
-
-static struct ft_event
-creation_event(enum ft_event_kind kind, pid_t pid, pid_t child,
-	       uint64_t time_ns)
-{
-	struct ft_event event = make_event(kind, pid, time_ns);
-
-	event.child = child;
-	return event;
-}
-
-static struct ft_event
-exec_event(pid_t pid, const char *path, const char *comm, const char *args,
-	   size_t args_len, uint64_t time_ns)
-{
-	struct ft_event event = make_event(FT_EVENT_EXEC, pid, time_ns);
-
-	event.path = path;
-	event.comm = comm;
-	event.args.data = args;
-	event.args.len = args_len;
-	event.former_tid = pid;
-	return event;
-}
-
-static struct ft_event
-exit_event(pid_t pid, pid_t tid, int status, uint64_t time_ns)
-{
-	struct ft_event event = make_event(FT_EVENT_EXIT, pid, time_ns);
-
-	event.tid = tid;
-	event.thread = tid != pid;
-	event.status = status;
-	return event;
 }
 
 static struct ft_event

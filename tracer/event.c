@@ -3,6 +3,16 @@
 #include <stdio.h>
 
 #include "forktrace/event.h"
+#include "forktrace/procfs.h"
+
+void
+event_set_program(struct ft_event *event, const struct procfs_program *program)
+{
+	event->path = program->path;
+	event->comm = program->comm;
+	event->args.data = program->args;
+	event->args.len = program->args_len;
+}
 
 const char *
 event_kind_name(enum ft_event_kind kind)

@@ -399,9 +399,7 @@ handle_exec(struct tracer *t, struct task *task)
 				  .tid = task->tid };
 	unsigned long former = task->tid;
 	bool pause_at_exec, first_root_exec;
-	char comm[16] = "";
-	char *path = NULL, *args = NULL;
-	size_t args_len = 0;
+	struct procfs_program program = { 0 };
 
 	if (ptrace(PTRACE_GETEVENTMSG, task->tid, 0L, &former) == 0 &&
 	    (pid_t)former != task->tid) {
@@ -419,17 +417,11 @@ handle_exec(struct tracer *t, struct task *task)
 	if (t->stacks)
 		stacks_forget(t->stacks, task->tgid);
 
-	procfs_read_exe(task->tid, &path);
-	procfs_read_comm(task->tid, comm);
-	procfs_read_cmdline(task->tid, &args, &args_len);
-	event.path = path;
-	event.comm = comm;
-	event.args.data = args;
-	event.args.len = args_len;
+	procfs_read_program(task->tid, &program);
+	event_set_program(&event, &program);
 	event.former_tid = (pid_t)former;
 	tracer_emit(t, &event);
-	free(path);
-	free(args);
+	procfs_program_free(&program);
 
 	if (t->detaching) {
 		tracer_release(t, task, 0);
@@ -470,6 +462,9 @@ handle_signal(struct tracer *t, struct task *task, int signo)
 	}
 	if (task->tgid == t->root_pid && signo < 64)
 		t->root_recent_signals |= 1ull << signo;
+	/* The program got it itself: passing it on would repeat it. */
+	if (task->tgid == t->root_pid && signo == t->forward_signo)
+		t->forward_signo = 0;
 	if (signal_is_fatal_fault(signo))
 		event.stack = stack = capture_stack(t, task, FT_STACKS_SIGNAL);
 	tracer_emit(t, &event);
@@ -678,6 +673,38 @@ root_got_signal_too(struct tracer *t, const struct signalfd_siginfo *si)
 	return pending;
 }
 
+/*
+ * How long a signal to forktrace waits before it is passed on.  A kill of
+ * the process group reaches the program too, and its delivery can show
+ * only a little after forktrace's own copy: within this delay it cancels
+ * the forward.
+ */
+#define FORWARD_DELAY_NS 100000000u
+
+/* Passes a signal on to the program once its delay is over. */
+static void
+forward_due_signal(struct tracer *t)
+{
+	if (!t->forward_signo || tracer_now(t) < t->forward_at_ns)
+		return;
+	if (!t->root_ended)
+		kill(t->root_pid, t->forward_signo);
+	t->forward_signo = 0;
+}
+
+/* Returns the poll() timeout until the next forward, or -1 for none. */
+static int
+forward_timeout_ms(const struct tracer *t)
+{
+	uint64_t now = tracer_now(t);
+
+	if (!t->forward_signo)
+		return -1;
+	if (now >= t->forward_at_ns)
+		return 0;
+	return (int)((t->forward_at_ns - now) / 1000000u) + 1;
+}
+
 static void
 handle_interrupt(struct tracer *t, const struct signalfd_siginfo *si)
 {
@@ -687,8 +714,10 @@ handle_interrupt(struct tracer *t, const struct signalfd_siginfo *si)
 	t->interrupt_signal = signo;
 	t->interrupt_count++;
 	if (t->interrupt_count == 1 && !t->root_ended) {
-		if (!root_got_signal_too(t, si))
-			kill(t->root_pid, signo);
+		if (!root_got_signal_too(t, si)) {
+			t->forward_signo = signo;
+			t->forward_at_ns = tracer_now(t) + FORWARD_DELAY_NS;
+		}
 		error_msg("%s: following the family to its end; "
 			  "send it again to detach",
 			  signal_name(signo, name));
@@ -733,7 +762,7 @@ run_loop(struct tracer *t)
 		if (!t->tasks.count && !t->paused.count)
 			break;
 		fflush(t->out->fp);
-		if (poll(pfd, 2, -1) < 0) {
+		if (poll(pfd, 2, forward_timeout_ms(t)) < 0) {
 			if (errno != EINTR)
 				perror_msg_and_die("poll failed");
 			continue;
@@ -744,6 +773,7 @@ run_loop(struct tracer *t)
 		}
 		if (pfd[0].revents & POLLIN)
 			read_signals(t);
+		forward_due_signal(t);
 	}
 }
 

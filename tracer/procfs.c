@@ -101,6 +101,24 @@ procfs_read_cmdline(pid_t pid, char **args, size_t *len)
 	return procfs_read_file(path, args, len);
 }
 
+void
+procfs_read_program(pid_t pid, struct procfs_program *program)
+{
+	procfs_read_exe(pid, &program->path);
+	procfs_read_comm(pid, program->comm);
+	if (procfs_read_cmdline(pid, &program->args, &program->args_len) < 0)
+		program->args_len = 0;
+}
+
+void
+procfs_program_free(struct procfs_program *program)
+{
+	free(program->path);
+	free(program->args);
+	program->path = NULL;
+	program->args = NULL;
+}
+
 bool
 procfs_status_field(const char *text, size_t len, const char *key, long *value)
 {

@@ -25,11 +25,11 @@ enum ft_event_kind {
 	FT_EVENT_STOP, /* the process entered a group stop */
 	FT_EVENT_CONTINUE, /* the process left its group stop */
 	FT_EVENT_DETACH, /* forktrace let go of the process, still alive */
-	FT_EVENT_PAUSE,  /* handed over to a debugger, in a group stop */
+	FT_EVENT_PAUSE, /* handed over to a debugger, in a group stop */
 	FT_EVENT_DEBUGGER_ATTACH, /* a debugger attached to a paused child */
 	FT_EVENT_DEBUGGER_DETACH, /* the debugger left it */
 	FT_EVENT_RESUME, /* forktrace took the paused child back */
-	FT_EVENT_GAP,    /* what forktrace could not see, now over */
+	FT_EVENT_GAP, /* what forktrace could not see, now over */
 };
 
 /* A program's argument vector as the kernel stores it: NUL-separated. */
@@ -84,6 +84,12 @@ struct ft_event {
 	uint64_t gap_start_ns;
 	bool gap_ended;
 };
+
+struct procfs_program;
+
+/* Points an event's path, comm and args at a program that /proc showed. */
+void event_set_program(struct ft_event *event,
+		       const struct procfs_program *program);
 
 /* Returns the JSON name of an event kind: "fork", "exec", ... */
 const char *event_kind_name(enum ft_event_kind kind);

@@ -24,6 +24,18 @@ int procfs_read_comm(pid_t pid, char comm[16]);
 /* Reads /proc/PID/cmdline.  Returns 0 or -errno. */
 int procfs_read_cmdline(pid_t pid, char **args, size_t *len);
 
+/* The program a process runs, as /proc shows it. */
+struct procfs_program {
+	char *path; /* the target of /proc/PID/exe, or NULL */
+	char comm[16];
+	char *args; /* /proc/PID/cmdline: NUL-separated, or NULL */
+	size_t args_len;
+};
+
+/* Reads exe, comm and cmdline of pid; a part that fails stays empty. */
+void procfs_read_program(pid_t pid, struct procfs_program *program);
+void procfs_program_free(struct procfs_program *program);
+
 /*
  * Finds "KEY:\tVALUE" in the text of a /proc status file and parses VALUE
  * as a decimal number.  Returns true and sets *value on success.
