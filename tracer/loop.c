@@ -87,7 +87,7 @@ tracer_drop_task(struct tracer *t, struct task *task)
 	free(task);
 }
 
-/* Captures the stack of a stopped thread when --stacks asks for point. */
+/* Captures the stack of a stopped thread when --stacks requests point. */
 static struct ft_stack *
 capture_stack(struct tracer *t, struct task *task, unsigned point)
 {

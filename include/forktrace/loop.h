@@ -49,7 +49,8 @@ struct tracer {
 	struct ft_output *out;
 	struct ft_stacks *stacks; /* NULL under --stacks=none */
 	struct pidmap tasks; /* tid -> struct task, every traced one */
-	struct pidmap lost_deaths; /* tid -> wait status + 1, see below */
+	struct pidmap
+		lost_deaths; /* tid -> wait status + 1, see handle_death() */
 	unsigned unannounced_count;
 	uint64_t start_ns;
 	int signal_fd;
@@ -92,7 +93,7 @@ void tracer_drop_task(struct tracer *t, struct task *task);
 void tracer_release(struct tracer *t, struct task *task, int signo);
 
 /*
- * The hand-off, in attach/pause.c.  pause_wanted() tells whether a new
+ * The hand-off, in attach/pause.c.  pause_wanted() returns whether a new
  * child of parent, or a process that exec'd, is to be paused;
  * pause_hand_over() detaches the stopped task in a group stop and starts
  * watching it; pause_tick() checks every paused child on the timer; and
@@ -103,8 +104,9 @@ void pause_hand_over(struct tracer *t, struct task *task, const char *point,
 		     const char *note);
 void pause_tick(struct tracer *t);
 /*
- * Looks at one paused child now: its parent has just been told (SIGCHLD,
- * CLD_CONTINUED) that a SIGCONT ended its stop, so it runs untraced.
+ * Looks at one paused child now.  Its parent has just been sent SIGCHLD
+ * with CLD_CONTINUED, because a SIGCONT ended the child's stop, so the
+ * child runs untraced.
  */
 void pause_check(struct tracer *t, pid_t pid);
 void pause_release_all(struct tracer *t);
