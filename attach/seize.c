@@ -32,6 +32,19 @@ explain_eperm(pid_t tid, char *why, size_t why_size)
 	struct stat st;
 	long scope;
 
+	/* The kernel refuses to attach to a task that is exiting. */
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	if (procfs_read_file(path, &text, &len) == 0) {
+		const char *state = strstr(text, "\nState:\t");
+		bool exiting = state && (state[8] == 'Z' || state[8] == 'X');
+
+		free(text);
+		if (exiting) {
+			snprintf(why, why_size, "it is exiting");
+			return;
+		}
+	}
+
 	if (procfs_read_status_field(tid, "TracerPid", &tracer) == 0 &&
 	    tracer > 0) {
 		char comm[16] = "?";
