@@ -186,78 +186,6 @@ emit_simple(struct tracer *t, enum ft_event_kind kind, pid_t pid,
 	tracer_emit(t, event);
 }
 
-/* Seizes every thread of pid; returns the number seized. */
-static unsigned
-seize_threads(struct tracer *t, pid_t pid)
-{
-	unsigned long options = seize_options(t->opts->kill_on_exit);
-	char path[64], why[256];
-	struct dirent *entry;
-	unsigned count = 0;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	dir = opendir(path);
-	if (!dir)
-		return 0;
-	while ((entry = readdir(dir))) {
-		pid_t tid = (pid_t)atoi(entry->d_name);
-
-		if (tid <= 0 || pidmap_get(&t->tasks, tid))
-			continue;
-		if (seize_thread(tid, options, why, sizeof(why)) < 0) {
-			error_msg("cannot take back thread %d of pid %d: %s",
-				  (int)tid, (int)pid, why);
-			continue;
-		}
-		tracer_add_task(t, tid, pid, 0);
-		count++;
-	}
-	closedir(dir);
-	return count;
-}
-
-/*
- * Seizes the children of pid that forktrace has not seen, as /proc lists
- * them, and theirs in turn, adding each to the family under its parent.
- */
-static void
-adopt_descendants(struct tracer *t, pid_t pid)
-{
-	char path[64], *text, *p;
-	size_t len;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
-		 (int)pid);
-	if (procfs_read_file(path, &text, &len) < 0)
-		return;
-	for (p = text; *p;) {
-		char *end;
-		long child = strtol(p, &end, 10);
-		struct ft_event event = { .kind = FT_EVENT_FORK,
-					  .pid = pid,
-					  .tid = pid,
-					  .adopted = true };
-		struct procfs_program program = { 0 };
-
-		if (end == p)
-			break;
-		p = end;
-		if (child <= 0 || family_process(t->family, (pid_t)child))
-			continue;
-		if (!seize_threads(t, (pid_t)child))
-			continue;
-		procfs_read_program((pid_t)child, &program);
-		event_set_program(&event, &program);
-		event.child = (pid_t)child;
-		event.former_tid = (pid_t)child;
-		tracer_emit(t, &event);
-		procfs_program_free(&program);
-		adopt_descendants(t, (pid_t)child);
-	}
-	free(text);
-}
-
 /* Seizes a paused child again, resumes it and reports the gap. */
 static void
 take_back(struct tracer *t, struct paused_child *paused, bool stopped,
@@ -266,7 +194,7 @@ take_back(struct tracer *t, struct paused_child *paused, bool stopped,
 	struct ft_event event = { 0 };
 	pid_t pid = paused->pid;
 
-	if (!seize_threads(t, pid)) {
+	if (!attach_threads(t, pid)) {
 		error_msg("cannot take back pid %d: it runs on untraced",
 			  (int)pid);
 		event.gap_start_ns = paused->since_ns;
@@ -281,7 +209,7 @@ take_back(struct tracer *t, struct paused_child *paused, bool stopped,
 	memset(&event, 0, sizeof(event));
 	event.gap_start_ns = paused->since_ns;
 	emit_simple(t, FT_EVENT_GAP, pid, &event);
-	adopt_descendants(t, pid);
+	attach_descendants(t, pid);
 }
 
 /* Looks at one paused child; returns true when it is no longer paused. */

@@ -503,6 +503,18 @@ live_trace_start(struct live_trace *live, const char *const *options,
 	return 0;
 }
 
+/* Keeps room for at least 64 KiB more in the live buffer. */
+static void
+live_reserve(struct live_trace *live)
+{
+	if (live->capacity - live->len > 65536)
+		return;
+	live->capacity = live->capacity ? live->capacity * 2 : 262144;
+	live->buf = realloc(live->buf, live->capacity);
+	if (!live->buf)
+		abort();
+}
+
 /*
  * Reads what is available within the deadline.  Returns false at EOF, at
  * the deadline, or when forktrace ended without opening the FIFO.  (poll()
@@ -527,8 +539,9 @@ live_read_more(struct live_trace *live, time_t deadline)
 			break;
 		if (!(pfd[0].revents & (POLLIN | POLLHUP)))
 			break; /* forktrace ended and nothing is left to read */
+		live_reserve(live);
 		n = read(live->fd, live->buf + live->len,
-			 sizeof(live->buf) - live->len - 1);
+			 live->capacity - live->len - 1);
 		if (n < 0 && errno == EAGAIN)
 			continue;
 		if (n > 0) {
@@ -547,8 +560,10 @@ static json_t *
 live_take_lines(struct live_trace *live, const char *event, const char *comm)
 {
 	json_t *match = NULL;
-	char *start = live->buf, *nl;
+	char *start, *nl;
 
+	live_reserve(live);
+	start = live->buf;
 	live->buf[live->len] = '\0';
 	while (!match &&
 	       (nl = memchr(start, '\n',
@@ -587,6 +602,23 @@ live_trace_next(struct live_trace *live, const char *event, const char *comm)
 }
 
 void
+live_trace_pump(struct live_trace *live)
+{
+	for (;;) {
+		ssize_t n;
+
+		live_reserve(live);
+		n = read(live->fd, live->buf + live->len,
+			 live->capacity - live->len - 1);
+
+		if (n <= 0)
+			break;
+		live->len += (size_t)n;
+		live_take_lines(live, NULL, NULL);
+	}
+}
+
+void
 live_trace_finish(struct live_trace *live)
 {
 	time_t deadline = time(NULL) + TRACE_TIMEOUT;
@@ -596,6 +628,8 @@ live_trace_finish(struct live_trace *live)
 		live_take_lines(live, NULL, NULL);
 	live_take_lines(live, NULL, NULL);
 	close(live->fd);
+	free(live->buf);
+	live->buf = NULL;
 	wait_bounded(live->pid, &live->result);
 	snprintf(err_path, sizeof(err_path), "%s/live.err", test_tmpdir());
 	live->result.err = read_whole_file(err_path);

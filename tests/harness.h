@@ -62,8 +62,9 @@ void trace_result_free(struct trace_result *result);
  */
 struct live_trace {
 	pid_t pid; /* forktrace, leader of its own process group */
-	int fd;    /* the FIFO's read end */
-	char buf[65536];
+	int fd; /* the FIFO's read end */
+	char *buf; /* lines not parsed yet, grown as needed */
+	size_t capacity;
 	size_t len;
 	struct trace_result result;
 };
@@ -79,6 +80,12 @@ int live_trace_start(struct live_trace *live, const char *const *options,
  */
 json_t *live_trace_next(struct live_trace *live, const char *event,
 			const char *comm);
+
+/*
+ * Reads the events that are ready, without waiting, so that forktrace
+ * never blocks on a full FIFO while the test waits for something else.
+ */
+void live_trace_pump(struct live_trace *live);
 
 /* Reads the remaining events and waits for forktrace, bounded in time. */
 void live_trace_finish(struct live_trace *live);

@@ -14,8 +14,9 @@
 #define MAX_ARGS 16
 
 #define TRY_HELP "Try 'forktrace --help' for more information.\n"
-#define USAGE	 "usage: forktrace [OPTIONS] [--] PROG [ARGS...]\n"
-
+#define USAGE                                              \
+	"usage: forktrace [OPTIONS] [--] PROG [ARGS...]\n" \
+	"       forktrace [OPTIONS] -p PID[,PID...]\n"
 /* One options_parse() call with the text it wrote to out and err. */
 struct parse_run {
 	char *argv[MAX_ARGS + 1];
@@ -538,10 +539,10 @@ options_version_prints_to_out(void **state)
 
 /* Every long option that forktrace documents. */
 static const char *const long_options[] = {
-	"output",	  "json",     "wall-clock",    "quiet",
-	"verbose",	  "stacks",   "stack-depth",   "pause",
-	"pause-match",	  "on-pause", "pause-timeout", "kill-on-exit",
-	"detach-on-exit", "help",     "version",
+	"attach",	"output",	  "json",     "wall-clock",
+	"quiet",	"verbose",	  "stacks",   "stack-depth",
+	"pause",	"pause-match",	  "on-pause", "pause-timeout",
+	"kill-on-exit", "detach-on-exit", "help",     "version",
 };
 
 /* Returns the --help text in a new buffer. */
@@ -581,8 +582,11 @@ long_option_accepted(const char *name, size_t len)
 	else if (len == 13 && !strncmp(name, "pause-timeout", len))
 		value = "1";
 	snprintf(word, sizeof(word), "--%.*s", (int)len, name);
-	/* The options that refine --pause are accepted only with it. */
-	if (strstr(word, "pause") && strcmp(word, "--pause"))
+	/* --attach takes a pid instead of PROG; the options that refine
+	 * --pause are accepted only with it. */
+	if (!strcmp(word, "--attach"))
+		PARSE(&run, word, "1");
+	else if (strstr(word, "pause") && strcmp(word, "--pause"))
 		PARSE(&run, "--pause", word, value, "prog");
 	else
 		PARSE(&run, word, value, "prog");
@@ -656,8 +660,12 @@ options_help_lists_every_short_option(void **state)
 		char word[3] = { '-', letters[i], '\0' };
 		char listed[16];
 
-		/* "x" is the option's value, or PROG for a flag. */
-		PARSE(&run, word, "x", "prog");
+		/* "x" is the option's value, or PROG for a flag; -p takes a
+		 * pid instead of PROG. */
+		if (letters[i] == 'p')
+			PARSE(&run, word, "1");
+		else
+			PARSE(&run, word, "x", "prog");
 		snprintf(listed, sizeof(listed), "  -%c, --", letters[i]);
 		if (run.result != FT_PARSE_ERROR) {
 			if (!strstr(text, listed))
@@ -670,8 +678,8 @@ options_help_lists_every_short_option(void **state)
 		}
 		parse_run_free(&run);
 	}
-	/* The short options are -o -t -q -v -h and -V. */
-	assert_int_equal(accepted, 6);
+	/* The short options are -p -o -t -q -v -h and -V. */
+	assert_int_equal(accepted, 7);
 	free(text);
 }
 

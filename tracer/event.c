@@ -46,6 +46,8 @@ event_kind_name(enum ft_event_kind kind)
 		return "resume";
 	case FT_EVENT_GAP:
 		return "gap";
+	case FT_EVENT_ATTACH:
+		return "attach";
 	}
 	return "unknown";
 }

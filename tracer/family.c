@@ -257,6 +257,7 @@ family_apply(struct ft_family *family, const struct ft_event *event)
 		add_thread(family, process, event->child, event->time_ns);
 		return true;
 	case FT_EVENT_EXEC:
+	case FT_EVENT_ATTACH:
 		add_program(family, process, event);
 		return true;
 	case FT_EVENT_EXIT:
@@ -306,6 +307,13 @@ struct ft_process *
 family_thread_process(const struct ft_family *family, pid_t tid)
 {
 	return pidmap_get(&family->live_threads, tid);
+}
+
+void
+family_each_live(const struct ft_family *family,
+		 void (*fn)(pid_t, void *, void *), void *data)
+{
+	pidmap_each((struct pidmap *)&family->live_processes, fn, data);
 }
 
 struct ft_process *

@@ -713,7 +713,8 @@ handle_interrupt(struct tracer *t, const struct signalfd_siginfo *si)
 
 	t->interrupt_signal = signo;
 	t->interrupt_count++;
-	if (t->interrupt_count == 1 && !t->root_ended) {
+	/* An attached family is left running at once, as it was. */
+	if (t->interrupt_count == 1 && !t->root_ended && !t->attached) {
 		if (!root_got_signal_too(t, si)) {
 			t->forward_signo = signo;
 			t->forward_at_ns = tracer_now(t) + FORWARD_DELAY_NS;
@@ -811,6 +812,8 @@ setup_signals(struct tracer *t)
 static int
 exit_status(const struct tracer *t)
 {
+	if (t->attached)
+		return t->attach_failures ? 1 : 0;
 	if (t->exec_error)
 		return WIFEXITED(t->root_status) ? WEXITSTATUS(t->root_status)
 						 : 127;
@@ -903,16 +906,29 @@ tracer_run(const struct ft_options *opts)
 	t.out = output_new(opts, fp);
 	t.start_ns = monotonic_ns();
 
-	if (launch_command(opts->command, seize_options(opts->kill_on_exit),
-			   &t.child_mask, &t.launch) < 0) {
-		status = 1;
-		goto out;
+	t.launch.error_fd = -1;
+	if (opts->attach_count) {
+		t.attached = true;
+		t.out->ops->begin(t.out);
+		t.attach_failures = attach_family(&t, opts->attach_pids,
+						  opts->attach_count);
+		if (!family_process_count(t.family)) {
+			status = 1;
+			goto out;
+		}
+	} else {
+		if (launch_command(opts->command,
+				   seize_options(opts->kill_on_exit),
+				   &t.child_mask, &t.launch) < 0) {
+			status = 1;
+			goto out;
+		}
+		t.root_pid = t.launch.pid;
+		tracer_add_task(&t, t.root_pid, t.root_pid, 0);
+		family_add_root(t.family, t.root_pid, FT_ORIGIN_ROOT, 0)->ppid =
+			getpid();
+		t.out->ops->begin(t.out);
 	}
-	t.root_pid = t.launch.pid;
-	tracer_add_task(&t, t.root_pid, t.root_pid, 0);
-	family_add_root(t.family, t.root_pid, FT_ORIGIN_ROOT, 0)->ppid =
-		getpid();
-	t.out->ops->begin(t.out);
 
 	run_loop(&t);
 	pause_release_all(&t);

@@ -13,6 +13,7 @@
 
 enum option_id {
 	OPT_OUTPUT = 'o',
+	OPT_ATTACH = 'p',
 	OPT_WALL_CLOCK = 't',
 	OPT_QUIET = 'q',
 	OPT_VERBOSE = 'v',
@@ -38,6 +39,9 @@ struct option_spec {
 };
 
 static const struct option_spec option_specs[] = {
+	{ "attach", OPT_ATTACH, required_argument, "PID",
+	  "follow the running process PID, its threads and descendants, "
+	  "instead of PROG; repeatable, or a comma-separated list" },
 	{ "output", OPT_OUTPUT, required_argument, "FILE",
 	  "write the timeline and the tree to FILE instead of stderr" },
 	{ "json", OPT_JSON, no_argument, NULL,
@@ -78,7 +82,8 @@ static const struct option_spec option_specs[] = {
 static void
 print_usage_line(FILE *out)
 {
-	fprintf(out, "usage: forktrace [OPTIONS] [--] PROG [ARGS...]\n");
+	fprintf(out, "usage: forktrace [OPTIONS] [--] PROG [ARGS...]\n"
+		     "       forktrace [OPTIONS] -p PID[,PID...]\n");
 }
 
 /* Prints one option's line, its help wrapped within 80 columns. */
@@ -221,6 +226,39 @@ parse_stack_depth(struct ft_options *opts, const char *text, FILE *err)
 	return true;
 }
 
+/* Adds the pids of one -p argument, a comma-separated list. */
+static bool
+parse_attach(struct ft_options *opts, const char *list, FILE *err)
+{
+	const char *word = list;
+
+	for (;;) {
+		size_t len = strcspn(word, ",");
+		char *end;
+		long pid;
+
+		errno = 0;
+		pid = strtol(word, &end, 10);
+		if (errno || end != word + len || len == 0 || pid < 1 ||
+		    pid > 0x3fffffff) {
+			fprintf(err,
+				"forktrace: invalid pid '%.*s': expected a "
+				"process id above 0\n",
+				(int)len, word);
+			return false;
+		}
+		if (opts->attach_count == FT_ATTACH_MAX) {
+			fprintf(err, "forktrace: too many pids: at most %d\n",
+				FT_ATTACH_MAX);
+			return false;
+		}
+		opts->attach_pids[opts->attach_count++] = (pid_t)pid;
+		if (!word[len])
+			return true;
+		word += len + 1;
+	}
+}
+
 static bool
 parse_pause(struct ft_options *opts, const char *when, FILE *err)
 {
@@ -331,6 +369,10 @@ options_parse(struct ft_options *opts, int argc, char **argv, FILE *out,
 
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (c) {
+		case OPT_ATTACH:
+			if (!parse_attach(opts, optarg, err))
+				return usage_error(err);
+			break;
 		case OPT_OUTPUT:
 			if (!*optarg) {
 				fprintf(err, "forktrace: option '--output' "
@@ -405,6 +447,14 @@ options_parse(struct ft_options *opts, int argc, char **argv, FILE *out,
 		fprintf(err, "forktrace: --pause-match, --on-pause and "
 			     "--pause-timeout need --pause\n");
 		return usage_error(err);
+	}
+	if (opts->attach_count) {
+		if (optind < argc) {
+			fprintf(err, "forktrace: give either PROG or -p PID, "
+				     "not both\n");
+			return usage_error(err);
+		}
+		return FT_PARSE_RUN;
 	}
 	if (optind >= argc) {
 		fprintf(err, "forktrace: missing PROG to run\n");

@@ -139,6 +139,7 @@ add_event_fields(json_t *object, const struct ft_event *event,
 		json_object_set_new(object, "child",
 				    json_integer(event->child));
 		break;
+	case FT_EVENT_ATTACH:
 	case FT_EVENT_EXEC:
 		json_object_set_new(
 			object, "path",
@@ -177,9 +178,9 @@ add_event_fields(json_t *object, const struct ft_event *event,
 		json_object_set_new(object, "debugger",
 				    json_integer(event->debugger_pid));
 		if (event->debugger_comm)
-			json_object_set_new(object, "debugger_comm",
-					    json_untrusted_str(
-						    event->debugger_comm));
+			json_object_set_new(
+				object, "debugger_comm",
+				json_untrusted_str(event->debugger_comm));
 		break;
 	case FT_EVENT_RESUME:
 		json_object_set_new(object, "reason",

@@ -145,9 +145,14 @@ add_event_text(const struct ft_output *out, struct strbuf *sb,
 	case FT_EVENT_THREAD:
 		strbuf_addf(sb, "%s %d", event_kind_name(event->kind),
 			    (int)event->child);
+		if (event->adopted)
+			strbuf_addstr(sb, " (found running)");
 		break;
+	case FT_EVENT_ATTACH:
 	case FT_EVENT_EXEC:
-		add_colored(out, sb, COLOR_BOLD, "exec ");
+		add_colored(out, sb, COLOR_BOLD,
+			    event->kind == FT_EVENT_EXEC ? "exec "
+							 : "attached ");
 		escape_for_terminal(sb, event->path ? event->path : "?",
 				    event->path ? strlen(event->path) : 1);
 		strbuf_addstr(sb, ": ");

@@ -30,6 +30,7 @@ enum ft_event_kind {
 	FT_EVENT_DEBUGGER_DETACH, /* the debugger left it */
 	FT_EVENT_RESUME, /* forktrace took the paused child back */
 	FT_EVENT_GAP, /* what forktrace could not see, now over */
+	FT_EVENT_ATTACH, /* forktrace seized a process that was running */
 };
 
 /* A program's argument vector as the kernel stores it: NUL-separated. */

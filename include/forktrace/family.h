@@ -101,6 +101,10 @@ struct ft_process *family_process(const struct ft_family *family, pid_t pid);
 struct ft_process *family_thread_process(const struct ft_family *family,
 					 pid_t tid);
 
+/* Calls fn for each live process, which fn may not add or remove. */
+void family_each_live(const struct ft_family *family,
+		      void (*fn)(pid_t, void *, void *), void *data);
+
 /* Returns the first root; the others follow through next_sibling. */
 struct ft_process *family_roots(const struct ft_family *family);
 

@@ -48,9 +48,9 @@ void handoff_gdb_command(pid_t pid, char *buf, size_t size);
 
 /* What /proc shows of a handed-over child. */
 struct handoff_state {
-	bool gone;       /* the process no longer exists */
-	bool stopped;    /* in a group stop (state T) */
-	pid_t tracer;    /* TracerPid, or 0 */
+	bool gone; /* the process no longer exists */
+	bool stopped; /* in a group stop (state T) */
+	pid_t tracer; /* TracerPid, or 0 */
 	char tracer_comm[16];
 };
 

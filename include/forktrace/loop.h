@@ -57,7 +57,9 @@ struct tracer {
 	sigset_t child_mask;
 
 	struct launch launch;
-	pid_t root_pid;
+	bool attached; /* -p: the family was running already */
+	unsigned attach_failures; /* requested pids that could not be traced */
+	pid_t root_pid; /* the launched program, or 0 under -p */
 	bool root_execed;
 	bool root_ended;
 	int root_status;
@@ -110,6 +112,18 @@ void pause_tick(struct tracer *t);
  */
 void pause_check(struct tracer *t, pid_t pid);
 void pause_release_all(struct tracer *t);
+/*
+ * Attaching, in attach/attach.c.  attach_family() seizes the requested
+ * processes with all their threads and descendants, rescanning /proc
+ * until nothing new appears, and returns the number of requests that
+ * failed, each reported.  attach_threads() seizes the threads of pid not
+ * traced yet and returns their number; attach_descendants() adopts its
+ * children that forktrace does not follow, recursively.
+ */
+unsigned attach_family(struct tracer *t, const pid_t *pids, unsigned count);
+unsigned attach_threads(struct tracer *t, pid_t pid);
+void attach_descendants(struct tracer *t, pid_t pid);
+
 /* Returns true when tid is an --on-pause command that the loop reaped. */
 bool pause_reap_helper(struct tracer *t, pid_t pid);
 

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* Exit status for a command line that cannot be used, as in getopt tools. */
 #define EXIT_USAGE 2
@@ -27,12 +28,15 @@ enum ft_pause_point {
 };
 
 #define FT_PAUSE_PATTERNS_MAX 32
+#define FT_ATTACH_MAX	      256
 
 #define FT_STACK_DEPTH_DEFAULT 32
 #define FT_STACK_DEPTH_MAX     1024
 
 struct ft_options {
-	char **command; /* PROG and its arguments, NULL-terminated */
+	char **command; /* PROG and its arguments, NULL-terminated, or NULL */
+	pid_t attach_pids[FT_ATTACH_MAX]; /* -p: processes to attach to */
+	unsigned attach_count;
 	const char *output_path; /* -o; NULL for stderr */
 	bool json;
 	bool wall_clock; /* -t: time of day instead of time since start */
@@ -44,7 +48,8 @@ struct ft_options {
 	unsigned stack_depth; /* frames kept per stack */
 
 	enum ft_pause_point pause;
-	const char *pause_patterns[FT_PAUSE_PATTERNS_MAX]; /* globs; none: all */
+	const char
+		*pause_patterns[FT_PAUSE_PATTERNS_MAX]; /* globs; none: all */
 	unsigned pause_pattern_count;
 	const char *on_pause; /* a command line run for each paused child */
 	double pause_timeout; /* seconds before an unclaimed child resumes */
