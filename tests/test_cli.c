@@ -521,14 +521,18 @@ group_signal_delivered_once(void **state)
 }
 
 static void
-sigquit_passed_on_not_fatal(void **state)
+sigquit_snapshot_not_fatal(void **state)
 {
 	struct live_trace live;
 
 	(void)state;
 	start_counter(&live);
-	/* The program ignores SIGQUIT; forktrace must not die of it. */
+	/*
+	 * SIGQUIT asks forktrace for a snapshot: it is not passed on, and
+	 * forktrace must not die of it.
+	 */
 	kill(live.pid, SIGQUIT);
+	assert_non_null(live_trace_next(&live, "snapshot", NULL));
 	live_trace_finish(&live);
 	assert_false(live.result.timed_out);
 	assert_int_equal(live.result.signal, 0);
@@ -631,7 +635,7 @@ main(void)
 		cmocka_unit_test(kill_on_exit_kills_family),
 		cmocka_unit_test(self_stopped_program_stops_tracer),
 		cmocka_unit_test(group_signal_delivered_once),
-		cmocka_unit_test(sigquit_passed_on_not_fatal),
+		cmocka_unit_test(sigquit_snapshot_not_fatal),
 		cmocka_unit_test(detach_lets_go_of_zombie_leader),
 		cmocka_unit_test(ignored_hangup_stays_ignored),
 		cmocka_unit_test(own_messages_escape_names),

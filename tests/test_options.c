@@ -539,10 +539,11 @@ options_version_prints_to_out(void **state)
 
 /* Every long option that forktrace documents. */
 static const char *const long_options[] = {
-	"attach",	"output",	  "json",     "wall-clock",
-	"quiet",	"verbose",	  "stacks",   "stack-depth",
-	"pause",	"pause-match",	  "on-pause", "pause-timeout",
-	"kill-on-exit", "detach-on-exit", "help",     "version",
+	"attach",	 "snapshot",	 "output",	   "json",
+	"wall-clock",	 "quiet",	 "verbose",	   "stacks",
+	"stack-depth",	 "pause",	 "pause-match",	   "on-pause",
+	"pause-timeout", "kill-on-exit", "detach-on-exit", "help",
+	"version",
 };
 
 /* Returns the --help text in a new buffer. */
@@ -586,6 +587,8 @@ long_option_accepted(const char *name, size_t len)
 	 * --pause are accepted only with it. */
 	if (!strcmp(word, "--attach"))
 		PARSE(&run, word, "1");
+	else if (!strcmp(word, "--snapshot"))
+		PARSE(&run, word, "-p", "1");
 	else if (strstr(word, "pause") && strcmp(word, "--pause"))
 		PARSE(&run, "--pause", word, value, "prog");
 	else

@@ -570,6 +570,8 @@ handle_stop(struct tracer *t, pid_t tid, int status)
 		return;
 	}
 
+	if (t->snapshot)
+		snapshot_capture_stop(t, task);
 	switch (ptrace_event) {
 	case 0:
 		handle_signal(t, task, signo);
@@ -602,8 +604,8 @@ forget_task(pid_t tid, void *value, void *data)
 }
 
 /* Handles every wait status that is ready, without blocking. */
-static void
-drain_waits(struct tracer *t)
+void
+tracer_drain_waits(struct tracer *t)
 {
 	for (;;) {
 		int status;
@@ -653,7 +655,7 @@ root_got_signal_too(struct tracer *t, const struct signalfd_siginfo *si)
 	if (si->ssi_code == SI_KERNEL)
 		return true;
 	/* A delivery stop that is already queued is seen here. */
-	drain_waits(t);
+	tracer_drain_waits(t);
 	if (t->root_recent_signals & (1ull << si->ssi_signo))
 		return true;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)t->root_pid);
@@ -705,12 +707,27 @@ forward_timeout_ms(const struct tracer *t)
 	return (int)((t->forward_at_ns - now) / 1000000u) + 1;
 }
 
+/* Prints where every thread of the family is, and goes on tracing. */
+static void
+print_snapshot(struct tracer *t)
+{
+	struct ft_snapshot *snapshot = snapshot_take(t);
+
+	t->out->ops->snapshot(t->out, t->family, snapshot);
+	fflush(t->out->fp);
+	snapshot_free(snapshot);
+}
+
 static void
 handle_interrupt(struct tracer *t, const struct signalfd_siginfo *si)
 {
 	int signo = (int)si->ssi_signo;
 	char name[16];
 
+	if (signo == SIGQUIT) {
+		print_snapshot(t);
+		return;
+	}
 	t->interrupt_signal = signo;
 	t->interrupt_count++;
 	/* An attached family is left running at once, as it was. */
@@ -759,7 +776,7 @@ run_loop(struct tracer *t)
 
 	/* Paused children are members too: the trace waits for them. */
 	while (t->tasks.count || t->paused.count) {
-		drain_waits(t);
+		tracer_drain_waits(t);
 		if (!t->tasks.count && !t->paused.count)
 			break;
 		fflush(t->out->fp);
@@ -916,6 +933,10 @@ tracer_run(const struct ft_options *opts)
 			status = 1;
 			goto out;
 		}
+		if (opts->snapshot) {
+			print_snapshot(&t);
+			start_detaching(&t);
+		}
 	} else {
 		if (launch_command(opts->command,
 				   seize_options(opts->kill_on_exit),
@@ -946,7 +967,8 @@ tracer_run(const struct ft_options *opts)
 	summary.root_ended = t.root_ended;
 	summary.root_status = t.root_status;
 	summary.interrupt_signal = t.interrupt_signal;
-	t.out->ops->end(t.out, t.family, &summary);
+	if (!opts->snapshot)
+		t.out->ops->end(t.out, t.family, &summary);
 
 out:
 	output_free(t.out);
@@ -957,6 +979,7 @@ out:
 	pidmap_free(&t.tasks);
 	pidmap_free(&t.lost_deaths);
 	stacks_free(t.stacks);
+	stacks_free(t.snapshot_own_stacks);
 	close(t.signal_fd);
 	close(t.timer_fd);
 	pidmap_free(&t.paused);

@@ -28,6 +28,7 @@ enum option_id {
 	OPT_PAUSE_MATCH,
 	OPT_ON_PAUSE,
 	OPT_PAUSE_TIMEOUT,
+	OPT_SNAPSHOT,
 };
 
 struct option_spec {
@@ -42,6 +43,9 @@ static const struct option_spec option_specs[] = {
 	{ "attach", OPT_ATTACH, required_argument, "PID",
 	  "follow the running process PID, its threads and descendants, "
 	  "instead of PROG; repeatable, or a comma-separated list" },
+	{ "snapshot", OPT_SNAPSHOT, no_argument, NULL,
+	  "with -p: print every thread's state, system call, wait channel, "
+	  "CPU time and stack, then detach" },
 	{ "output", OPT_OUTPUT, required_argument, "FILE",
 	  "write the timeline and the tree to FILE instead of stderr" },
 	{ "json", OPT_JSON, no_argument, NULL,
@@ -369,6 +373,9 @@ options_parse(struct ft_options *opts, int argc, char **argv, FILE *out,
 
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (c) {
+		case OPT_SNAPSHOT:
+			opts->snapshot = true;
+			break;
 		case OPT_ATTACH:
 			if (!parse_attach(opts, optarg, err))
 				return usage_error(err);
@@ -446,6 +453,10 @@ options_parse(struct ft_options *opts, int argc, char **argv, FILE *out,
 			     opts->pause_timeout)) {
 		fprintf(err, "forktrace: --pause-match, --on-pause and "
 			     "--pause-timeout need --pause\n");
+		return usage_error(err);
+	}
+	if (opts->snapshot && !opts->attach_count) {
+		fprintf(err, "forktrace: --snapshot needs -p PID\n");
 		return usage_error(err);
 	}
 	if (opts->attach_count) {

@@ -260,7 +260,7 @@ json_event(struct ft_output *out, const struct ft_event *event,
 {
 	json_t *object;
 
-	if (out->opts->quiet || !process)
+	if (out->opts->quiet || out->opts->snapshot || !process)
 		return;
 	object = json_object();
 	json_object_set_new(object, "t", json_seconds(event->time_ns));
@@ -397,6 +397,98 @@ json_end(struct ft_output *out, const struct ft_family *family,
 	write_object(out, object);
 }
 
+static json_t *
+json_thread_snapshot(const struct ft_thread_snapshot *thread)
+{
+	json_t *object = json_object();
+	char state[2] = { thread->state, '\0' };
+
+	json_object_set_new(object, "tid", json_integer(thread->tid));
+	json_object_set_new(object, "name", json_untrusted_str(thread->name));
+	json_object_set_new(object, "state", json_string(state));
+	if (thread->in_syscall) {
+		json_t *syscall = json_object(), *args = json_array();
+		const char *name = syscall_name(thread->syscall_nr);
+		char hex[24];
+		int i;
+
+		json_object_set_new(syscall, "nr",
+				    json_integer(thread->syscall_nr));
+		if (name)
+			json_object_set_new(syscall, "name", json_string(name));
+		for (i = 0; i < 6; i++) {
+			snprintf(hex, sizeof(hex), "0x%llx",
+				 (unsigned long long)thread->syscall_args[i]);
+			json_array_append_new(args, json_string(hex));
+		}
+		json_object_set_new(syscall, "args", args);
+		json_object_set_new(object, "syscall", syscall);
+	}
+	if (thread->wchan[0])
+		json_object_set_new(object, "wchan",
+				    json_string(thread->wchan));
+	json_object_set_new(object, "cpu", json_real(thread->cpu_seconds));
+	if (thread->stack)
+		add_stack(object, thread->stack);
+	return object;
+}
+
+static json_t *
+json_process_snapshot(const struct ft_process *process,
+		      const struct ft_snapshot *snapshot)
+{
+	json_t *object = json_object(), *threads = json_array();
+	json_t *children = json_array();
+	const struct ft_process *child;
+	size_t i;
+
+	json_object_set_new(object, "pid", json_integer(process->pid));
+	json_object_set_new(object, "ppid", json_integer(process->ppid));
+	json_object_set_new(object, "comm",
+			    json_untrusted_str(process_comm(process)));
+	if (process->program) {
+		json_object_set_new(object, "path",
+				    json_untrusted_str(process->program->path));
+		json_object_set_new(object, "argv",
+				    json_args(process->program->args,
+					      process->program->args_len));
+	}
+	for (i = 0; i < snapshot->count; i++)
+		if (snapshot->threads[i].pid == process->pid)
+			json_array_append_new(
+				threads,
+				json_thread_snapshot(&snapshot->threads[i]));
+	json_object_set_new(object, "threads", threads);
+	for (child = process->first_child; child; child = child->next_sibling)
+		if (!child->ended && !child->detached)
+			json_array_append_new(
+				children,
+				json_process_snapshot(child, snapshot));
+	json_object_set_new(object, "children", children);
+	return object;
+}
+
+static void
+json_snapshot(struct ft_output *out, const struct ft_family *family,
+	      const struct ft_snapshot *snapshot)
+{
+	json_t *object = json_object(), *tree = json_array();
+	const struct ft_process *root;
+
+	json_object_set_new(object, "t", json_seconds(snapshot->time_ns));
+	json_object_set_new(object, "event", json_string("snapshot"));
+	json_object_set_new(object, "processes",
+			    json_integer(family_live_process_count(family)));
+	json_object_set_new(object, "threads",
+			    json_integer((json_int_t)snapshot->count));
+	for (root = family_roots(family); root; root = root->next_sibling)
+		if (!root->ended && !root->detached)
+			json_array_append_new(
+				tree, json_process_snapshot(root, snapshot));
+	json_object_set_new(object, "tree", tree);
+	write_object(out, object);
+}
+
 static void
 json_free(struct ft_output *out)
 {
@@ -407,6 +499,7 @@ static const struct ft_output_ops json_ops = {
 	.begin = json_begin,
 	.event = json_event,
 	.end = json_end,
+	.snapshot = json_snapshot,
 	.free = json_free,
 };
 

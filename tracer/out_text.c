@@ -319,7 +319,8 @@ text_event(struct ft_output *base, const struct ft_event *event,
 	struct strbuf *sb = &out->line;
 	const char *comm;
 
-	if (base->opts->quiet || !process)
+	/* Under --snapshot, the snapshot is the whole output. */
+	if (base->opts->quiet || base->opts->snapshot || !process)
 		return;
 	/* Every child's end sends one; the exit line says it already. */
 	if (event->kind == FT_EVENT_SIGNAL && event->signo == SIGCHLD &&
@@ -510,6 +511,82 @@ text_end(struct ft_output *base, const struct ft_family *family,
 }
 
 static void
+add_thread_snapshot(const struct ft_output *out, struct strbuf *sb,
+		    const struct ft_thread_snapshot *thread, size_t indent)
+{
+	const char *name;
+
+	strbuf_pad(sb, indent);
+	strbuf_addf(sb, "thread %d ", (int)thread->tid);
+	escape_for_terminal(sb, thread->name, strlen(thread->name));
+	strbuf_addf(sb, " %c", thread->state);
+	if (thread->in_syscall) {
+		int i;
+
+		name = syscall_name(thread->syscall_nr);
+		if (name)
+			strbuf_addf(sb, " in %s(", name);
+		else
+			strbuf_addf(sb, " in syscall %ld(", thread->syscall_nr);
+		for (i = 0; i < 6; i++)
+			strbuf_addf(
+				sb, "%s0x%llx", i ? ", " : "",
+				(unsigned long long)thread->syscall_args[i]);
+		strbuf_addch(sb, ')');
+	}
+	if (thread->wchan[0]) {
+		strbuf_addstr(sb, " wchan ");
+		escape_for_terminal(sb, thread->wchan, strlen(thread->wchan));
+	}
+	strbuf_addf(sb, " cpu %.3fs\n", thread->cpu_seconds);
+	if (thread->stack)
+		add_stack(out, sb, thread->stack, indent + 4);
+}
+
+/* Appends a process of the snapshot with its threads, then its children. */
+static void
+add_process_snapshot(const struct ft_output *out, struct strbuf *sb,
+		     const struct ft_process *process,
+		     const struct ft_snapshot *snapshot)
+{
+	const struct ft_thread_snapshot *thread;
+	const struct ft_process *child;
+	size_t indent = INDENT_WIDTH * process->depth, i;
+
+	if (!process->ended && !process->detached) {
+		strbuf_pad(sb, indent);
+		strbuf_addf(sb, "%d ", (int)process->pid);
+		add_program_name(sb, process, 0);
+		strbuf_addch(sb, '\n');
+		for (i = 0; i < snapshot->count; i++) {
+			thread = &snapshot->threads[i];
+			if (thread->pid == process->pid)
+				add_thread_snapshot(out, sb, thread,
+						    indent + INDENT_WIDTH);
+		}
+	}
+	for (child = process->first_child; child; child = child->next_sibling)
+		add_process_snapshot(out, sb, child, snapshot);
+}
+
+static void
+text_snapshot(struct ft_output *base, const struct ft_family *family,
+	      const struct ft_snapshot *snapshot)
+{
+	struct text_output *out = (struct text_output *)base;
+	struct strbuf *sb = &out->line;
+	const struct ft_process *root;
+
+	strbuf_reset(sb);
+	strbuf_addf(sb, "snapshot at %.3fs of %u live processes:\n",
+		    (double)snapshot->time_ns / 1e9,
+		    family_live_process_count(family));
+	for (root = family_roots(family); root; root = root->next_sibling)
+		add_process_snapshot(base, sb, root, snapshot);
+	fwrite(sb->buf, 1, sb->len, base->fp);
+}
+
+static void
 text_free(struct ft_output *base)
 {
 	struct text_output *out = (struct text_output *)base;
@@ -522,6 +599,7 @@ static const struct ft_output_ops text_ops = {
 	.begin = text_begin,
 	.event = text_event,
 	.end = text_end,
+	.snapshot = text_snapshot,
 	.free = text_free,
 };
 

@@ -17,6 +17,7 @@
 #include "forktrace/options.h"
 #include "forktrace/output.h"
 #include "forktrace/pidmap.h"
+#include "forktrace/snapshot.h"
 #include "forktrace/stacks.h"
 
 enum task_flag {
@@ -78,6 +79,12 @@ struct tracer {
 	struct pidmap paused;
 	struct pidmap helpers; /* --on-pause commands, reaped by the loop */
 	int timer_fd; /* ticks while a child is paused */
+
+	/* A snapshot being taken: threads still to stop, and its stacks */
+	struct ft_snapshot *snapshot;
+	unsigned snapshot_pending;
+	struct ft_stacks *snapshot_stacks;
+	struct ft_stacks *snapshot_own_stacks; /* under --stacks=none */
 	bool timer_armed;
 };
 
@@ -90,6 +97,17 @@ uint64_t tracer_now(const struct tracer *t);
 struct task *tracer_add_task(struct tracer *t, pid_t tid, pid_t tgid,
 			     unsigned flags);
 void tracer_drop_task(struct tracer *t, struct task *task);
+
+/* Handles every wait status that is ready, without blocking. */
+void tracer_drain_waits(struct tracer *t);
+
+/*
+ * Snapshots, in tracer/snapshot.c.  snapshot_take() reads every traced
+ * thread's state and takes its stack, leaving the family running;
+ * snapshot_capture_stop() is called by the loop at each stop meanwhile.
+ */
+struct ft_snapshot *snapshot_take(struct tracer *t);
+void snapshot_capture_stop(struct tracer *t, struct task *task);
 
 /* Continues a thread after a stop, or detaches it when letting go. */
 void tracer_release(struct tracer *t, struct task *task, int signo);

@@ -44,6 +44,7 @@ struct ft_options {
 	int verbose;
 	bool kill_on_exit;
 	bool detach_on_exit;
+	bool snapshot; /* --snapshot: print where each thread is, then leave */
 	unsigned stacks; /* enum ft_stack_point bits; 0 for none */
 	unsigned stack_depth; /* frames kept per stack */
 

@@ -13,6 +13,7 @@
 #include "forktrace/event.h"
 #include "forktrace/family.h"
 #include "forktrace/options.h"
+#include "forktrace/snapshot.h"
 
 /* How the trace ended, for the last words of an output. */
 struct ft_summary {
@@ -32,6 +33,8 @@ struct ft_output_ops {
 		      const struct ft_process *process);
 	void (*end)(struct ft_output *out, const struct ft_family *family,
 		    const struct ft_summary *summary);
+	void (*snapshot)(struct ft_output *out, const struct ft_family *family,
+			 const struct ft_snapshot *snapshot);
 	void (*free)(struct ft_output *out);
 };
 

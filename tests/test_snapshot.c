@@ -1,0 +1,227 @@
+/*
+ * Integration tests of snapshots: --snapshot -p on a family started by
+ * the test, and SIGQUIT during a trace.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static const char *
+fifo_path(void)
+{
+	static char path[256];
+
+	snprintf(path, sizeof(path), "%s/snapshot.fifo", test_tmpdir());
+	return path;
+}
+
+/* Makes the FIFO and holds it open for writing (close-on-exec). */
+static int
+hold_fifo(void)
+{
+	int fd;
+
+	unlink(fifo_path());
+	assert_int_equal(mkfifo(fifo_path(), 0600), 0);
+	fd = open(fifo_path(), O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* Starts attach_family with COUNT children; returns once all forked. */
+static pid_t
+start_family(const char *count, int *out_fd)
+{
+	int fds[2];
+	char buf[4096];
+	size_t len = 0;
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		execl(example_path("attach_family"), "attach_family",
+		      fifo_path(), count, "0", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (len < sizeof(buf) - 1) {
+		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+		ssize_t n;
+
+		assert_true(poll(&pfd, 1, TRACE_TIMEOUT * 1000) > 0);
+		n = read(fds[0], buf + len, sizeof(buf) - 1 - len);
+		assert_true(n > 0);
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (strstr(buf, "forked all\n"))
+			break;
+	}
+	*out_fd = fds[0];
+	return pid;
+}
+
+static int
+wait_exit_code(pid_t pid)
+{
+	int status = 0;
+
+	alarm(TRACE_TIMEOUT);
+	waitpid(pid, &status, 0);
+	alarm(0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Returns the first frame of a thread's stack that names function. */
+static bool
+stack_has(json_t *thread, const char *function)
+{
+	json_t *frame;
+	size_t i;
+
+	json_array_foreach(json_object_get(thread, "stack"), i, frame)
+	{
+		const char *name = json_str(frame, "function");
+
+		if (name && !strcmp(name, function))
+			return true;
+	}
+	return false;
+}
+
+static const char *
+syscall_of(json_t *thread)
+{
+	return json_str(json_object_get(thread, "syscall"), "name");
+}
+
+static void
+snapshot_shows_every_thread(void **state)
+{
+	char pid_text[16];
+	const char *options[] = { "--snapshot", "-p", pid_text, NULL };
+	const char *command[] = { NULL };
+	struct trace_result r;
+	json_t *snapshot, *root, *threads, *children, *child;
+	int hold, out;
+	pid_t family;
+	size_t i;
+
+	(void)state;
+	hold = hold_fifo();
+	family = start_family("3", &out);
+	snprintf(pid_text, sizeof(pid_text), "%d", (int)family);
+	assert_int_equal(trace_run(&r, options, command), 0);
+	assert_false(r.timed_out);
+	assert_int_equal(r.exit_code, 0);
+
+	/* The snapshot is the whole output. */
+	assert_int_equal(r.count, 1);
+	snapshot = trace_event(&r, "snapshot", 0, 0);
+	assert_non_null(snapshot);
+	assert_int_equal(json_int(snapshot, "processes"), 4);
+	assert_int_equal(json_int(snapshot, "threads"), 5);
+	root = json_array_get(json_object_get(snapshot, "tree"), 0);
+	assert_int_equal(json_int(root, "pid"), family);
+
+	/* The main thread waits for its children; the other reads. */
+	threads = json_object_get(root, "threads");
+	assert_int_equal(json_array_size(threads), 2);
+	assert_string_equal(syscall_of(json_array_get(threads, 0)), "wait4");
+	assert_true(stack_has(json_array_get(threads, 0), "main"));
+	assert_string_equal(json_str(json_array_get(threads, 0), "state"), "S");
+	assert_string_equal(syscall_of(json_array_get(threads, 1)), "read");
+	assert_true(stack_has(json_array_get(threads, 1), "wait_for_eof"));
+	assert_true(stack_has(json_array_get(threads, 1), "thread_main"));
+
+	children = json_object_get(root, "children");
+	assert_int_equal(json_array_size(children), 3);
+	for (i = 0; i < 3; i++) {
+		json_t *thread;
+
+		child = json_array_get(children, i);
+		thread = json_array_get(json_object_get(child, "threads"), 0);
+		assert_string_equal(syscall_of(thread), "read");
+		assert_true(stack_has(thread, "wait_for_eof"));
+		assert_non_null(json_str(thread, "wchan"));
+	}
+	trace_result_free(&r);
+
+	/* Let go of, the family runs on and ends as it would have. */
+	assert_true(strchr("RS", process_state(family)) != NULL);
+	close(hold);
+	assert_int_equal(wait_exit_code(family), 0);
+	close(out);
+}
+
+static void
+sigquit_prints_snapshot_and_goes_on(void **state)
+{
+	const char *command[] = { example_path("attach_family"), fifo_path(),
+				  "2", "0", NULL };
+	struct live_trace live;
+	json_t *snapshot, *root;
+	size_t i;
+	int hold;
+
+	(void)state;
+	hold = hold_fifo();
+	assert_int_equal(live_trace_start(&live, NULL, command), 0);
+	for (i = 0; i < 2; i++)
+		assert_non_null(live_trace_next(&live, "fork", NULL));
+	kill(live.pid, SIGQUIT);
+	snapshot = live_trace_next(&live, "snapshot", NULL);
+	assert_non_null(snapshot);
+	root = json_array_get(json_object_get(snapshot, "tree"), 0);
+	assert_int_equal(json_array_size(json_object_get(root, "children")), 2);
+	close(hold);
+	live_trace_finish(&live);
+	/* The trace went on to the family's end. */
+	assert_false(live.result.timed_out);
+	assert_int_equal(live.result.exit_code, 0);
+	assert_non_null(live.result.summary);
+	assert_int_equal(trace_process_count(&live.result), 3);
+	trace_result_free(&live.result);
+}
+
+static void
+snapshot_needs_attach(void **state)
+{
+	const char *args[] = { "--snapshot", "true", NULL };
+	struct trace_result r;
+
+	(void)state;
+	assert_int_equal(forktrace_run(&r, args), 0);
+	assert_int_equal(r.exit_code, 2);
+	assert_non_null(strstr(r.err, "--snapshot needs -p PID"));
+	trace_result_free(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(snapshot_shows_every_thread),
+		cmocka_unit_test(sigquit_prints_snapshot_and_goes_on),
+		cmocka_unit_test(snapshot_needs_attach),
+	};
+
+	return cmocka_run_group_tests_name("snapshot", tests, NULL, NULL);
+}
