@@ -143,6 +143,7 @@ check-build: $(BIN) $(EXAMPLES) $(TESTS)
 # Times stack capture at fork; BENCH_ROUNDS=N sets the rounds (default 7).
 bench: $(BIN) $(EXAMPLES)
 	@tests/bench/stacks.sh $(BUILD)
+	@tests/bench/snapshot.sh $(BUILD)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

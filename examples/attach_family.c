@@ -1,7 +1,8 @@
 /*
  * A running family to attach to: the parent starts a thread and forks
  * COUNT children (3 by default), one every DELAY milliseconds (0 by
- * default), printing each child's pid.  Every member then reads the FIFO
+ * default), printing each child's pid.  Each child runs THREADS threads
+ * (1 by default).  Every member then reads the FIFO
  * named by the first argument until EOF, so the family ends when its last
  * writer closes it.  Child i exits with 10 + i % 100; the parent exits 0
  * once all children did so.
@@ -52,15 +53,16 @@ main(int argc, char **argv)
 {
 	long count = argc > 2 ? strtol(argv[2], NULL, 10) : 3;
 	long delay_ms = argc > 3 ? strtol(argv[3], NULL, 10) : 0;
+	long threads = argc > 4 ? strtol(argv[4], NULL, 10) : 1;
 	struct timespec delay = { delay_ms / 1000, delay_ms % 1000 * 1000000 };
 	pthread_t thread;
 	long i, wrong = 0;
 	int status;
 
 	if (argc < 2 || count < 1 || count > 2000 || delay_ms < 0 ||
-	    delay_ms > 1000) {
-		fprintf(stderr,
-			"usage: attach_family FIFO [COUNT [DELAY_MS]]\n");
+	    delay_ms > 1000 || threads < 1 || threads > 64) {
+		fprintf(stderr, "usage: attach_family FIFO [COUNT [DELAY_MS "
+				"[THREADS]]]\n");
 		return 2;
 	}
 	fifo_path = argv[1];
@@ -75,6 +77,12 @@ main(int argc, char **argv)
 		if (pid < 0)
 			die("fork");
 		if (pid == 0) {
+			long n;
+
+			for (n = 1; n < threads; n++)
+				if (pthread_create(&thread, NULL, thread_main,
+						   NULL) != 0)
+					die("pthread_create");
 			wait_for_eof();
 			_exit(10 + (int)(i % 100));
 		}
