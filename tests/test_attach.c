@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,7 +246,8 @@ attach_during_forks_loses_none(void **state)
 	live_trace_finish(&live);
 	assert_false(live.result.timed_out);
 	if (live.result.signal)
-		fail_msg("forktrace was killed by signal %d", live.result.signal);
+		fail_msg("forktrace was killed by signal %d",
+			 live.result.signal);
 	assert_int_equal(live.result.exit_code, 0);
 
 	/* Every child lived until the end, so each one must be there once. */
@@ -314,6 +316,77 @@ attach_traced_pid_names_tracer(void **state)
 	kill(sleeper, SIGKILL);
 	live_trace_finish(&live);
 	trace_result_free(&live.result);
+}
+
+static void
+attach_pid_under_strace_fails(void **state)
+{
+	const char *command[] = { "sh", "-c",
+				  "exec strace -qq -o /dev/null sleep 30",
+				  NULL };
+	char pid_text[16], path[64], wanted[64], buf[4096];
+	const char *args[] = { "-p", pid_text, NULL };
+	struct trace_result r;
+	pid_t strace, sleeper = 0;
+	FILE *fp;
+	long tries;
+
+	(void)state;
+	if (access("/usr/bin/strace", X_OK) != 0)
+		skip();
+	strace = fork();
+	assert_true(strace >= 0);
+	if (strace == 0) {
+		execv("/bin/sh", (char *const *)command);
+		_exit(127);
+	}
+	/*
+	 * strace forks a short-lived probe first: wait for a child of its
+	 * that runs sleep and has strace as its tracer.
+	 */
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)strace,
+		 (int)strace);
+	snprintf(wanted, sizeof(wanted), "TracerPid:\t%d\n", (int)strace);
+	for (tries = 0; tries < 2000000; tries++) {
+		int child = 0;
+		size_t n = 0;
+
+		fp = fopen(path, "r");
+		if (fp) {
+			if (fscanf(fp, "%d", &child) != 1)
+				child = 0;
+			fclose(fp);
+		}
+		if (child > 0) {
+			char status[64];
+
+			snprintf(status, sizeof(status), "/proc/%d/status",
+				 child);
+			fp = fopen(status, "r");
+			if (fp) {
+				n = fread(buf, 1, sizeof(buf) - 1, fp);
+				fclose(fp);
+			}
+			buf[n] = '\0';
+			if (strstr(buf, "Name:\tsleep\n") &&
+			    strstr(buf, wanted)) {
+				sleeper = child;
+				break;
+			}
+		}
+		sched_yield();
+	}
+	assert_true(sleeper > 0);
+	snprintf(pid_text, sizeof(pid_text), "%d", (int)sleeper);
+	assert_int_equal(forktrace_run(&r, args), 0);
+	assert_int_equal(r.exit_code, 1);
+	assert_non_null(strstr(r.err, "it is already traced by pid "));
+	assert_non_null(strstr(r.err, "(strace)\n"));
+	trace_result_free(&r);
+	kill(sleeper, SIGKILL);
+	alarm(TRACE_TIMEOUT);
+	waitpid(strace, NULL, 0);
+	alarm(0);
 }
 
 static void
@@ -400,6 +473,7 @@ main(void)
 		cmocka_unit_test(attach_during_forks_loses_none),
 		cmocka_unit_test(attach_missing_pid_fails),
 		cmocka_unit_test(attach_traced_pid_names_tracer),
+		cmocka_unit_test(attach_pid_under_strace_fails),
 		cmocka_unit_test(attach_other_users_process_fails),
 		cmocka_unit_test(attach_some_of_two_fails),
 	};

@@ -202,6 +202,56 @@ sigquit_prints_snapshot_and_goes_on(void **state)
 }
 
 static void
+snapshot_of_busy_worker(void **state)
+{
+	char list[48];
+	const char *options[] = { "--snapshot", "-p", list, NULL };
+	const char *command[] = { NULL };
+	struct trace_result r;
+	json_t *snapshot, *tree, *thread = NULL, *root;
+	int hold, out, status = 0;
+	pid_t family, busy;
+	size_t i;
+
+	(void)state;
+	hold = hold_fifo();
+	family = start_family("1", &out);
+	busy = fork();
+	assert_true(busy >= 0);
+	if (busy == 0) {
+		execl(example_path("busy"), "busy", (char *)NULL);
+		_exit(127);
+	}
+	snprintf(list, sizeof(list), "%d,%d", (int)family, (int)busy);
+	assert_int_equal(trace_run(&r, options, command), 0);
+	assert_int_equal(r.exit_code, 0);
+	snapshot = trace_event(&r, "snapshot", 0, 0);
+	assert_non_null(snapshot);
+	tree = json_object_get(snapshot, "tree");
+	assert_int_equal(json_array_size(tree), 2);
+	json_array_foreach(tree, i, root) if (json_int(root, "pid") == busy)
+		thread = json_array_get(json_object_get(root, "threads"), 0);
+	/* It runs, in no system call, and its stack is in spin(). */
+	assert_non_null(thread);
+	assert_string_equal(json_str(thread, "state"), "R");
+	assert_null(json_object_get(thread, "syscall"));
+	assert_true(stack_has(thread, "spin"));
+	assert_true(stack_has(thread, "main"));
+	trace_result_free(&r);
+
+	/* Both run on, and end as they would have. */
+	kill(busy, SIGTERM);
+	alarm(TRACE_TIMEOUT);
+	waitpid(busy, &status, 0);
+	alarm(0);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGTERM);
+	close(hold);
+	assert_int_equal(wait_exit_code(family), 0);
+	close(out);
+}
+
+static void
 snapshot_needs_attach(void **state)
 {
 	const char *args[] = { "--snapshot", "true", NULL };
@@ -220,6 +270,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(snapshot_shows_every_thread),
 		cmocka_unit_test(sigquit_prints_snapshot_and_goes_on),
+		cmocka_unit_test(snapshot_of_busy_worker),
 		cmocka_unit_test(snapshot_needs_attach),
 	};
 
