@@ -195,9 +195,17 @@ take_back(struct tracer *t, struct paused_child *paused, bool stopped,
 	pid_t pid = paused->pid;
 
 	if (!attach_threads(t, pid)) {
+		struct handoff_state state;
+
+		event.gap_start_ns = paused->since_ns;
+		/* A child that is ending cannot be seized: it ended unseen. */
+		if (handoff_read_state(pid, &state) == 0 && state.gone) {
+			event.gap_ended = true;
+			emit_simple(t, FT_EVENT_GAP, pid, &event);
+			return;
+		}
 		error_msg("cannot take back pid %d: it runs on untraced",
 			  (int)pid);
-		event.gap_start_ns = paused->since_ns;
 		emit_simple(t, FT_EVENT_DETACH, pid, &event);
 		return;
 	}

@@ -46,26 +46,28 @@ test_tmpdir(void)
 	return tmpdir;
 }
 
-const char *
-example_path(const char *name)
+/* Joins dir and name into one of eight buffers used in turn. */
+static const char *
+join_path(const char *dir, const char *name)
 {
 	static char paths[8][512];
 	static unsigned next;
 	char *path = paths[next++ % 8];
 
-	snprintf(path, 512, "%s/examples/%s", FT_BUILD_DIR, name);
+	snprintf(path, 512, "%s/%s", dir, name);
 	return path;
+}
+
+const char *
+example_path(const char *name)
+{
+	return join_path(FT_BUILD_DIR "/examples", name);
 }
 
 const char *
 source_path(const char *relative)
 {
-	static char paths[8][512];
-	static unsigned next;
-	char *path = paths[next++ % 8];
-
-	snprintf(path, 512, "%s/%s", FT_SOURCE_DIR, relative);
-	return path;
+	return join_path(FT_SOURCE_DIR, relative);
 }
 
 static char *

@@ -290,6 +290,23 @@ json_program(const struct ft_program *program)
 	return object;
 }
 
+/* Adds pid, ppid, comm, and the path and argv of its program. */
+static void
+add_process_identity(json_t *object, const struct ft_process *process)
+{
+	json_object_set_new(object, "pid", json_integer(process->pid));
+	json_object_set_new(object, "ppid", json_integer(process->ppid));
+	json_object_set_new(object, "comm",
+			    json_untrusted_str(process_comm(process)));
+	if (process->program) {
+		json_object_set_new(object, "path",
+				    json_untrusted_str(process->program->path));
+		json_object_set_new(object, "argv",
+				    json_args(process->program->args,
+					      process->program->args_len));
+	}
+}
+
 static const char *
 origin_name(enum ft_origin origin)
 {
@@ -331,19 +348,9 @@ json_process(const struct ft_process *process)
 	const struct ft_thread *thread;
 	const struct ft_process *child;
 
-	json_object_set_new(object, "pid", json_integer(process->pid));
-	json_object_set_new(object, "ppid", json_integer(process->ppid));
+	add_process_identity(object, process);
 	json_object_set_new(object, "origin",
 			    json_string(origin_name(process->origin)));
-	json_object_set_new(object, "comm",
-			    json_untrusted_str(process_comm(process)));
-	if (process->program) {
-		json_object_set_new(object, "path",
-				    json_untrusted_str(process->program->path));
-		json_object_set_new(object, "argv",
-				    json_args(process->program->args,
-					      process->program->args_len));
-	}
 	json_object_set_new(object, "start", json_seconds(process->start_ns));
 	if (process->ended || process->detached)
 		json_object_set_new(object, "end",
@@ -442,17 +449,7 @@ json_process_snapshot(const struct ft_process *process,
 	const struct ft_process *child;
 	size_t i;
 
-	json_object_set_new(object, "pid", json_integer(process->pid));
-	json_object_set_new(object, "ppid", json_integer(process->ppid));
-	json_object_set_new(object, "comm",
-			    json_untrusted_str(process_comm(process)));
-	if (process->program) {
-		json_object_set_new(object, "path",
-				    json_untrusted_str(process->program->path));
-		json_object_set_new(object, "argv",
-				    json_args(process->program->args,
-					      process->program->args_len));
-	}
+	add_process_identity(object, process);
 	for (i = 0; i < snapshot->count; i++)
 		if (snapshot->threads[i].pid == process->pid)
 			json_array_append_new(
