@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "forktrace/error.h"
+#include "forktrace/handoff.h"
 #include "forktrace/escape.h"
 #include "forktrace/loop.h"
 #include "forktrace/procfs.h"
@@ -63,7 +64,9 @@ seize_new_threads(struct tracer *t, pid_t pid, char *why, size_t why_size)
 		if (tid <= 0 || pidmap_get(&t->tasks, tid))
 			continue;
 		if (seize_thread(tid, options, reason, sizeof(reason)) < 0) {
-			if (traced_by_us(tid))
+			/* Ours already, or ending: neither is an error. */
+			if (traced_by_us(tid) ||
+			    !strcmp(reason, "it is exiting"))
 				continue;
 			if (why)
 				snprintf(why, why_size, "%s", reason);
@@ -135,8 +138,26 @@ adopt_child(struct tracer *t, pid_t parent, pid_t child)
 
 	if (family_process(t->family, child) || pidmap_get(&t->tasks, child))
 		return false;
-	if (!attach_threads(t, child))
+	if (!attach_threads(t, child)) {
+		struct ft_event gap = { .kind = FT_EVENT_GAP,
+					.pid = child,
+					.tid = child,
+					.gap_ended = true };
+		struct handoff_state state;
+
+		/* It ended out of sight: record it as such. */
+		if (handoff_read_state(child, &state) < 0 || !state.gone)
+			return false;
+		gap.gap_start_ns = tracer_now(t);
+		procfs_read_program(child, &program);
+		event_set_program(&event, &program);
+		event.child = child;
+		event.former_tid = child;
+		tracer_emit(t, &event);
+		procfs_program_free(&program);
+		tracer_emit(t, &gap);
 		return false;
+	}
 	procfs_read_program(child, &program);
 	event_set_program(&event, &program);
 	event.child = child;

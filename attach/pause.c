@@ -209,9 +209,15 @@ take_back(struct tracer *t, struct paused_child *paused, bool stopped,
 		emit_simple(t, FT_EVENT_DETACH, pid, &event);
 		return;
 	}
-	/* The hand-over stop was forktrace's own: end it. */
-	if (stopped)
+	/*
+	 * The hand-over stop was forktrace's own: end it.  The stop, the
+	 * continue and the SIGCONT that this shows are forktrace's, not the
+	 * program's, so the loop does not report them.
+	 */
+	if (stopped) {
+		pidmap_put(&t->taking_back, pid, (void *)1);
 		kill(pid, SIGCONT);
+	}
 	event.resume_reason = reason;
 	emit_simple(t, FT_EVENT_RESUME, pid, &event);
 	memset(&event, 0, sizeof(event));
@@ -311,13 +317,15 @@ pause_tick(struct tracer *t)
 /*
  * Returns true when a stopped child would be sent SIGHUP as soon as
  * forktrace exits.  POSIX job control does that to the stopped members of
- * a process group that becomes orphaned, and a group that forktrace leads
- * (as a shell's job, or a test's) is orphaned once forktrace is gone.
+ * a process group that becomes orphaned.  forktrace's own group is, once
+ * it is gone, when forktrace leads it (as a shell's job does), and also
+ * when its leader ends right after it (as timeout(1) does): so a child in
+ * forktrace's group is never left stopped.
  */
 static bool
 orphaned_at_exit(pid_t pid)
 {
-	return getpgrp() == getpid() && getpgid(pid) == getpgrp();
+	return getpgid(pid) == getpgrp();
 }
 
 static void
@@ -329,7 +337,13 @@ release_entry(pid_t pid, void *value, void *data)
 
 	escape_for_terminal(&comm, paused->comm, strlen(paused->comm));
 	if (!paused->debugger && orphaned_at_exit(paused->pid)) {
+		struct ft_event event = { .kind = FT_EVENT_RESUME,
+					  .pid = paused->pid,
+					  .tid = paused->pid,
+					  .resume_reason = "forktrace ended" };
+
 		kill(paused->pid, SIGCONT);
+		tracer_emit(t, &event);
 		error_msg("pid %d (%s) was still paused: resumed it untraced, "
 			  "since its process group is orphaned when forktrace "
 			  "exits and the kernel would hang it up",

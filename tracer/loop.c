@@ -462,6 +462,13 @@ handle_signal(struct tracer *t, struct task *task, int signo)
 	}
 	if (task->tgid == t->root_pid && signo < 64)
 		t->root_recent_signals |= 1ull << signo;
+	/* forktrace's own SIGCONT to a child it takes back. */
+	if (signo == SIGCONT && event.has_sender &&
+	    event.sender_pid == getpid() &&
+	    pidmap_remove(&t->taking_back, task->tgid)) {
+		tracer_release(t, task, signo);
+		return;
+	}
 	/* The program got it itself: passing it on would repeat it. */
 	if (task->tgid == t->root_pid && signo == t->forward_signo)
 		t->forward_signo = 0;
@@ -512,7 +519,9 @@ handle_event_stop(struct tracer *t, struct task *task, int signo)
 
 	if (signal_is_stop(signo)) {
 		event.kind = FT_EVENT_STOP;
-		tracer_emit(t, &event);
+		/* The hand-over stop of a child being taken back is ours. */
+		if (!pidmap_get(&t->taking_back, task->tgid))
+			tracer_emit(t, &event);
 		if (t->detaching) {
 			/* Detached in a group stop, it stays stopped. */
 			detach_task(t, task, 0);
@@ -934,6 +943,8 @@ tracer_run(const struct ft_options *opts)
 			goto out;
 		}
 		if (opts->snapshot) {
+			/* Group stops are reported at the seize: take them. */
+			tracer_drain_waits(&t);
 			print_snapshot(&t);
 			start_detaching(&t);
 		}
@@ -984,5 +995,6 @@ out:
 	close(t.timer_fd);
 	pidmap_free(&t.paused);
 	pidmap_free(&t.helpers);
+	pidmap_free(&t.taking_back);
 	return status;
 }

@@ -138,6 +138,14 @@ add_event_fields(json_t *object, const struct ft_event *event,
 	case FT_EVENT_THREAD:
 		json_object_set_new(object, "child",
 				    json_integer(event->child));
+		/* A child found in /proc runs the program it runs now. */
+		if (event->adopted && event->path) {
+			json_object_set_new(object, "path",
+					    json_untrusted_str(event->path));
+			json_object_set_new(
+				object, "argv",
+				json_args(event->args.data, event->args.len));
+		}
 		break;
 	case FT_EVENT_ATTACH:
 	case FT_EVENT_EXEC:

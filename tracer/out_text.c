@@ -458,7 +458,7 @@ add_still_running(struct strbuf *sb, const struct ft_process *process,
 {
 	const struct ft_process *child;
 
-	if (process->detached && !process->ended) {
+	if (process->detached && !process->ended && !process->lost) {
 		const char *comm = process_comm(process);
 
 		strbuf_addstr(sb, *count ? ", " : "");

@@ -79,6 +79,12 @@ static const struct {
 	{ SYS_epoll_pwait2, "epoll_pwait2" },
 	{ SYS_futex_waitv, "futex_waitv" },
 	{ SYS_clone3, "clone3" },
+	{ SYS_restart_syscall, "restart_syscall" },
+	{ SYS_tgkill, "tgkill" },
+	{ SYS_tkill, "tkill" },
+	{ SYS_sigaltstack, "sigaltstack" },
+	{ SYS_getrandom, "getrandom" },
+	{ SYS_mmap, "mmap" },
 #endif
 };
 
@@ -187,7 +193,13 @@ collect_task(pid_t tid, void *value, void *data)
 	memset(&c->snapshot->threads[c->snapshot->count], 0,
 	       sizeof(c->snapshot->threads[0]));
 	read_thread_facts(task->tgid, tid,
-			  &c->snapshot->threads[c->snapshot->count++]);
+			  &c->snapshot->threads[c->snapshot->count]);
+	/* /proc shows a seized job-control stop as a tracing stop. */
+	if (task->flags & TASK_LISTENING) {
+		c->snapshot->threads[c->snapshot->count].state = 'T';
+		c->snapshot->threads[c->snapshot->count].wchan[0] = '\0';
+	}
+	c->snapshot->count++;
 }
 
 const struct ft_thread_snapshot *

@@ -78,6 +78,8 @@ struct tracer {
 	/* Children handed over to a debugger: pid -> struct paused_child */
 	struct pidmap paused;
 	struct pidmap helpers; /* --on-pause commands, reaped by the loop */
+	/* Paused children that forktrace continues as it takes them back */
+	struct pidmap taking_back;
 	int timer_fd; /* ticks while a child is paused */
 
 	/* A snapshot being taken: threads still to stop, and its stacks */
