@@ -182,7 +182,8 @@ add_event_text(const struct ft_output *out, struct strbuf *sb,
 		strbuf_addstr(sb, "continued");
 		break;
 	case FT_EVENT_DETACH:
-		strbuf_addstr(sb, "detached, still running");
+		strbuf_addstr(sb, process->stopped ? "detached, still stopped"
+						   : "detached, still running");
 		break;
 	case FT_EVENT_PAUSE:
 		add_pause(out, sb, event, process);
@@ -578,9 +579,10 @@ text_snapshot(struct ft_output *base, const struct ft_family *family,
 	const struct ft_process *root;
 
 	strbuf_reset(sb);
-	strbuf_addf(sb, "snapshot at %.3fs of %u live processes:\n",
+	strbuf_addf(sb, "snapshot at %.3fs of %u live process%s:\n",
 		    (double)snapshot->time_ns / 1e9,
-		    family_live_process_count(family));
+		    family_live_process_count(family),
+		    family_live_process_count(family) == 1 ? "" : "es");
 	for (root = family_roots(family); root; root = root->next_sibling)
 		add_process_snapshot(base, sb, root, snapshot);
 	fwrite(sb->buf, 1, sb->len, base->fp);
