@@ -640,17 +640,10 @@ tracer_drain_waits(struct tracer *t)
 }
 
 /*
- * Handles SIGINT, SIGTERM or SIGHUP sent to forktrace.  The first one, while
- * the launched program lives, is passed on to it (unless it came from the
- * terminal, which sent it to the whole foreground group already) and the
- * trace goes on, so that the tree shows how the family ended.  Any further
- * one, or one after the program's end, lets go of the family at once.
- */
-/*
  * Returns true when the program got the signal that forktrace got, so
  * that passing it on would deliver it twice: the terminal and a kill() of
  * the whole process group send it to every member.  A pending or just
- * delivered signal of the same number in the program tells a group kill
+ * delivered signal of the same number in the program distinguishes a group kill
  * from one aimed at forktrace alone.
  */
 static bool
@@ -727,6 +720,14 @@ print_snapshot(struct tracer *t)
 	snapshot_free(snapshot);
 }
 
+/*
+ * Handles SIGINT, SIGTERM, SIGHUP or SIGQUIT sent to forktrace.  SIGQUIT
+ * prints a snapshot.  The first of the others, while the launched program
+ * lives, is passed on to it after FORWARD_DELAY_NS, unless the program got
+ * it as well, and the trace goes on so that the tree shows how the family
+ * ended.  Any further one, one after the program's end, or any under -p
+ * lets go of the family at once.
+ */
 static void
 handle_interrupt(struct tracer *t, const struct signalfd_siginfo *si)
 {

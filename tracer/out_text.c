@@ -323,7 +323,7 @@ text_event(struct ft_output *base, const struct ft_event *event,
 	/* Under --snapshot, the snapshot is the whole output. */
 	if (base->opts->quiet || base->opts->snapshot || !process)
 		return;
-	/* Every child's end sends one; the exit line says it already. */
+	/* Every child's end sends one, and the exit line reports it already. */
 	if (event->kind == FT_EVENT_SIGNAL && event->signo == SIGCHLD &&
 	    !base->opts->verbose)
 		return;

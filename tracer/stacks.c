@@ -185,7 +185,7 @@ next_thread(Dwfl *dwfl, void *arg, void **thread_arg)
 	(void)dwfl;
 	(void)arg;
 	(void)thread_arg;
-	return 0; /* forktrace asks for one thread at a time */
+	return 0; /* forktrace requests one thread at a time */
 }
 
 static bool
@@ -443,7 +443,7 @@ name_pc(Dwfl_Module *mod, uint64_t pc, const char *module)
 		entry->frames[entry->count].file = file ? xstrdup(file) : NULL;
 		entry->frames[entry->count].line = lineno;
 		entry->frames[entry->count++].inlined = true;
-		/* The caller's place is where the inlined call stands. */
+		/* The caller's place is the place of the inlined call. */
 		if (dwarf_formudata(
 			    dwarf_attr(&scopes[i], DW_AT_call_file, &attr),
 			    &value) == 0)

@@ -47,7 +47,7 @@ struct ft_output {
 };
 
 /*
- * Creates the output that opts asks for, writing to fp (which the caller
+ * Creates the output that opts requests, writing to fp (which the caller
  * keeps open until output_free()).
  */
 struct ft_output *output_new(const struct ft_options *opts, FILE *fp);
