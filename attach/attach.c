@@ -2,10 +2,10 @@
  * Attaching to running processes: their threads, and their descendants
  * as /proc lists them.
  *
- * A seized process reports its new children and threads itself, but one
+ * A seized process reports its new children and threads itself.  One
  * created before the seize is found only in /proc, so forktrace lists the
- * threads and children of every member again until a pass finds none that
- * it does not trace.  A child that the kernel attached on its own (it was
+ * threads and children of every member again, until a pass finds none
+ * that it does not trace.  A child that the kernel attached on its own (it was
  * forked after its parent's seize) is already traced by forktrace and is
  * left to its parent's fork event.
  */

@@ -59,7 +59,7 @@ matches(const char *pattern, const char *name)
 }
 
 bool
-pause_wanted(const struct tracer *t, const struct ft_process *process)
+pause_applies(const struct tracer *t, const struct ft_process *process)
 {
 	const struct ft_options *opts = t->opts;
 	const char *path;

@@ -2,7 +2,7 @@
  * A parent and its child signal each other with kill(): each side blocks
  * the signal it expects and takes it in a handler, by sigsuspend(), and
  * the parent finally ends the child with SIGTERM.  A handler rather than
- * sigwaitinfo() makes each signal a real delivery, which a tracer sees.
+ * sigwaitinfo() makes each signal a real delivery, which a tracer reports.
  */
 #define _GNU_SOURCE
 #include <errno.h>

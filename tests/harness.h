@@ -37,7 +37,7 @@ const char *test_tmpdir(void);
  * Runs "forktrace --json -o FILE OPTIONS... -- COMMAND..." with stdin from
  * /dev/null, in a process group of its own that is killed after
  * TRACE_TIMEOUT seconds.  options and command are NULL-terminated; options
- * may be NULL.  env, when not NULL, holds "NAME=VALUE" strings added to
+ * may be NULL.  env, when not NULL, contains "NAME=VALUE" strings added to
  * the environment.  Returns 0, or -1 when forktrace could not be started.
  */
 int trace_run_env(struct trace_result *result, const char *const *options,

@@ -457,7 +457,7 @@ attach_some_of_two_fails(void **state)
 	assert_non_null(live_trace_next(&live, "fork", NULL));
 	assert_int_equal(end_family(&f), 0);
 	live_trace_finish(&live);
-	/* It followed the one it could, and says which it could not. */
+	/* It followed the one it could, and reports which it could not. */
 	assert_int_equal(live.result.exit_code, 1);
 	assert_int_equal(trace_process_count(&live.result), 2);
 	assert_non_null(strstr(live.result.err, "no such process"));

@@ -359,7 +359,7 @@ second_sigterm_detaches(void **state)
 	shell = (pid_t)json_int(exec, "ppid");
 
 	kill(live.pid, SIGTERM);
-	/* The shell ignores it, but the tracer sees it delivered. */
+	/* The shell ignores it, but its delivery is reported. */
 	assert_non_null(live_trace_next(&live, "signal", "sh"));
 	kill(live.pid, SIGTERM);
 	live_trace_finish(&live);
@@ -528,7 +528,7 @@ sigquit_snapshot_not_fatal(void **state)
 	(void)state;
 	start_counter(&live);
 	/*
-	 * SIGQUIT asks forktrace for a snapshot: it is not passed on, and
+	 * SIGQUIT requests a snapshot: it is not passed on, and
 	 * forktrace must not die of it.
 	 */
 	kill(live.pid, SIGQUIT);

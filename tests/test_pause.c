@@ -219,7 +219,7 @@ python_pool_worker_under_gdb(void **state)
 	/*
 	 * Each worker is taken back, or ended in the few milliseconds
 	 * between gdb's detach and forktrace's next look, which its gap
-	 * event then says.
+	 * event then records.
 	 */
 	for (i = 0; (gap = trace_event(&live.result, "gap", 0, i)); i++)
 		if (json_is_true(json_object_get(gap, "ended")))

@@ -1,5 +1,5 @@
 /*
- * Integration tests on real programs that nobody here wrote: sh, gcc and
+ * Integration tests on real programs from Debian's packages: sh, gcc and
  * make run under forktrace --json, and the test checks the family.
  */
 #include <stdarg.h>

@@ -29,7 +29,7 @@ fifo_path(void)
 	return path;
 }
 
-/* Makes the FIFO and holds it open for writing (close-on-exec). */
+/* Makes the FIFO and keeps it open for writing (close-on-exec). */
 static int
 hold_fifo(void)
 {

@@ -197,7 +197,7 @@ inlined_call_is_own_frame(void **state)
 	assert_frame_at_marker(inlined, "examples/inline_fork.c",
 			       "start_child");
 	assert_true(json_is_true(json_object_get(inlined, "inlined")));
-	/* The caller's line is where the inlined call stands. */
+	/* The caller's line is the line of the inlined call. */
 	caller = find_frame(fork, "main");
 	assert_frame_at_marker(caller, "examples/inline_fork.c",
 			       "main_calls_start_child");

@@ -2,11 +2,11 @@
  * The ptrace event loop.
  *
  * forktrace seizes the program it launches with PTRACE_SEIZE and the fork,
- * vfork, clone, exec and exit options; the kernel then attaches every new
- * child and thread to it.  There are no system-call stops.  The loop polls a
- * signalfd: on SIGCHLD it drains waitpid(-1, __WALL | WNOHANG), turns each
- * stop into an event, feeds it to the family model and the output, and
- * resumes the thread.  Every resume decision is made in this file.
+ * vfork, clone, exec and exit options, so the kernel attaches every new
+ * child and thread to it.  There are no system-call stops.  The loop polls
+ * a signalfd.  On SIGCHLD it drains waitpid(-1, __WALL | WNOHANG), turns
+ * each stop into an event, feeds it to the family model and the output,
+ * and resumes the thread.  Every resume decision is made in this file.
  */
 #include <errno.h>
 #include <poll.h>
@@ -370,7 +370,7 @@ handle_new_child(struct tracer *t, struct task *task, unsigned ptrace_event)
 		stacks_fork(t->stacks, task->tgid, child_tid);
 	pause = 0;
 	if (t->opts->pause == FT_PAUSE_FORK && event.kind != FT_EVENT_THREAD &&
-	    pause_wanted(t, family_process(t->family, task->tgid)))
+	    pause_applies(t, family_process(t->family, task->tgid)))
 		pause = event.kind == FT_EVENT_VFORK ? TASK_PAUSE_AT_EXEC
 						     : TASK_PAUSE_AT_FIRST_STOP;
 	if (!child) {
@@ -430,7 +430,7 @@ handle_exec(struct tracer *t, struct task *task)
 				"a vfork child is held at its exec, since its "
 				"parent waits for it");
 	} else if (t->opts->pause == FT_PAUSE_EXEC && !first_root_exec &&
-		   pause_wanted(t, family_process(t->family, task->tgid))) {
+		   pause_applies(t, family_process(t->family, task->tgid))) {
 		pause_hand_over(t, task, "exec", NULL);
 	} else {
 		tracer_release(t, task, 0);
@@ -483,11 +483,11 @@ handle_signal(struct tracer *t, struct task *task, int signo)
 }
 
 /*
- * Stops forktrace itself when the launched program enters a group stop,
- * once per stop, as the program would be seen stopped untraced: a shell
- * waits for forktrace, so a program that stops itself (as an editor does
- * for ^Z in raw mode) must stop forktrace for the shell to see the job
- * stopped.  The shell's SIGCONT to the job continues both.
+ * Stops forktrace itself, once per stop, when the launched program enters a
+ * group stop.  A shell waits for forktrace, not for the program, so a
+ * program that stops itself (as an editor does for ^Z in raw mode) must
+ * stop forktrace too for the shell to see the job stopped.  The shell's
+ * SIGCONT to the job continues both.
  */
 static void
 stop_with_root(struct tracer *t, int signo)

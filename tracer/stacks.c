@@ -2,9 +2,9 @@
  * Unwinding and naming the frames of ptrace-stopped threads with libdw.
  *
  * forktrace gives libdw its own thread callbacks (dwfl_attach_state)
- * instead of dwfl_linux_proc_attach: the registers come from one
- * PTRACE_GETREGS and the top of the stack from one process_vm_readv, and
- * the first frame can be corrected where the C library has no unwind
+ * instead of dwfl_linux_proc_attach.  The registers come from one
+ * PTRACE_GETREGS and the top of the stack from one process_vm_readv.  The
+ * first frame can then be corrected where the C library has no unwind
  * information, as after the system call in glibc's clone wrappers.
  */
 #include <elfutils/libdw.h>

@@ -2,8 +2,9 @@
  * The event: one record of something that happened in the traced family.
  *
  * The ptrace loop fills in events, the family model absorbs them and the
- * outputs print them.  Strings that an event points to belong to whoever
- * emitted it and stay valid only during the call that delivers the event.
+ * outputs print them.  Strings that an event points to belong to the code
+ * that emitted it, and stay valid only during the call that delivers the
+ * event.
  */
 #ifndef FORKTRACE_EVENT_H
 #define FORKTRACE_EVENT_H

@@ -40,13 +40,13 @@ pid_t handoff_spawn(char *const *argv);
 
 /*
  * Writes the command that attaches gdb to a paused child so that one
- * `continue` runs it on: forktrace sends the child a SIGCONT once the
- * debugger is attached, which ends the group stop, and gdb is told not
- * to stop for that SIGCONT.
+ * `continue` runs it on.  forktrace sends the child a SIGCONT once the
+ * debugger is attached, which ends the group stop, and the command sets
+ * gdb not to stop for that SIGCONT.
  */
 void handoff_gdb_command(pid_t pid, char *buf, size_t size);
 
-/* What /proc shows of a handed-over child. */
+/* The state of a handed-over child, as /proc shows it. */
 struct handoff_state {
 	bool gone; /* the process no longer exists */
 	bool stopped; /* in a group stop (state T) */

@@ -115,13 +115,13 @@ void snapshot_capture_stop(struct tracer *t, struct task *task);
 void tracer_release(struct tracer *t, struct task *task, int signo);
 
 /*
- * The hand-off, in attach/pause.c.  pause_wanted() returns whether a new
- * child of parent, or a process that exec'd, is to be paused;
+ * The hand-off, in attach/pause.c.  pause_applies() returns whether a new
+ * child of a process, or a process that exec'd, is to be paused.
  * pause_hand_over() detaches the stopped task in a group stop and starts
- * watching it; pause_tick() checks every paused child on the timer; and
+ * watching it.  pause_tick() checks every paused child on the timer, and
  * pause_release_all() lists those still paused when forktrace ends.
  */
-bool pause_wanted(const struct tracer *t, const struct ft_process *process);
+bool pause_applies(const struct tracer *t, const struct ft_process *process);
 void pause_hand_over(struct tracer *t, struct task *task, const char *point,
 		     const char *note);
 void pause_tick(struct tracer *t);

@@ -12,7 +12,7 @@
 /* Exit status for a command line that cannot be used, as in getopt tools. */
 #define EXIT_USAGE 2
 
-/* Where stacks are captured: a set of these bits. */
+/* Points at which stacks are captured, combined as bits. */
 enum ft_stack_point {
 	FT_STACKS_FORK = 1u << 0, /* the creating thread, at its event */
 	FT_STACKS_SIGNAL = 1u << 1, /* a fatal signal, before delivery */

@@ -15,7 +15,7 @@
 #include "forktrace/options.h"
 #include "forktrace/snapshot.h"
 
-/* How the trace ended, for the last words of an output. */
+/* The end of the trace, for the last words of an output. */
 struct ft_summary {
 	uint64_t time_ns; /* when the trace ended */
 	int exit_status; /* forktrace's own exit status */

@@ -6,7 +6,7 @@
 
 /*
  * Launches opts->command under ptrace, follows its family until the last
- * member ends or forktrace lets go of it, and prints what opts asks for.
+ * member ends or forktrace lets go of it, and prints what opts requests.
  * Returns forktrace's exit status: the command's own, 128+N when a signal
  * N killed it, 127 or 126 when it could not be run, 1 on other failures.
  */
