@@ -145,8 +145,12 @@ adopt_child(struct tracer *t, pid_t parent, pid_t child)
 					.gap_ended = true };
 		struct handoff_state state;
 
-		/* It ended out of sight: record it as such. */
-		if (handoff_read_state(child, &state) < 0 || !state.gone)
+		/*
+		 * It ended out of sight: record it as such, unless it is
+		 * the zombie of a member that ended under the trace.
+		 */
+		if (handoff_read_state(child, &state) < 0 || !state.gone ||
+		    family_find_any(t->family, child))
 			return false;
 		gap.gap_start_ns = tracer_now(t);
 		procfs_read_program(child, &program);
@@ -212,12 +216,6 @@ adopt_children(struct tracer *t, pid_t pid)
 	return count;
 }
 
-void
-attach_descendants(struct tracer *t, pid_t pid)
-{
-	adopt_children(t, pid);
-}
-
 /* Seizes one requested process; returns false after reporting why not. */
 static bool
 attach_one(struct tracer *t, pid_t pid)
@@ -275,6 +273,9 @@ rescan_entry(pid_t pid, void *value, void *data)
 	struct rescan *scan = data;
 
 	(void)value;
+	/* A paused child belongs to its debugger until it is taken back. */
+	if (pause_holds(scan->t, pid))
+		return;
 	scan->found += attach_threads(scan->t, pid);
 	scan->found += adopt_children(scan->t, pid);
 }
@@ -292,11 +293,19 @@ collect_pid(pid_t pid, void *value, void *data)
 unsigned
 attach_family(struct tracer *t, const pid_t *pids, unsigned count)
 {
-	unsigned failures = 0, pass, i;
+	unsigned failures = 0, i;
 
 	for (i = 0; i < count; i++)
 		if (!attach_one(t, pids[i]))
 			failures++;
+	attach_rescan(t);
+	return failures;
+}
+
+void
+attach_rescan(struct tracer *t)
+{
+	unsigned pass;
 
 	for (pass = 0; pass < RESCAN_PASSES_MAX; pass++) {
 		struct pidmap members = PIDMAP_INIT;
@@ -308,5 +317,4 @@ attach_family(struct tracer *t, const pid_t *pids, unsigned count)
 		if (!scan.found)
 			break;
 	}
-	return failures;
 }

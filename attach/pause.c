@@ -42,6 +42,7 @@ struct paused_child {
 	char comm[16];
 	uint64_t since_ns;
 	bool seen_stopped; /* its hand-over stop has taken effect */
+	bool taken_back; /* seized again: one more rescan is due */
 	pid_t debugger; /* the debugger attached to it, or 0 */
 };
 
@@ -223,7 +224,12 @@ take_back(struct tracer *t, struct paused_child *paused, bool stopped,
 	memset(&event, 0, sizeof(event));
 	event.gap_start_ns = paused->since_ns;
 	emit_simple(t, FT_EVENT_GAP, pid, &event);
-	attach_descendants(t, pid);
+	/*
+	 * A fork that was under way when the child was seized again is
+	 * neither reported nor listed yet: rescan now and at the next tick.
+	 */
+	paused->taken_back = true;
+	attach_rescan(t);
 }
 
 /* Looks at one paused child; returns true when it is no longer paused. */
@@ -234,6 +240,10 @@ check_paused(struct tracer *t, struct paused_child *paused)
 	struct handoff_state state;
 	double waited;
 
+	if (paused->taken_back) {
+		attach_rescan(t);
+		return true;
+	}
 	if (handoff_read_state(paused->pid, &state) < 0)
 		return false;
 	if (state.gone) {
@@ -264,7 +274,8 @@ check_paused(struct tracer *t, struct paused_child *paused)
 		event.debugger_pid = paused->debugger;
 		emit_simple(t, FT_EVENT_DEBUGGER_DETACH, paused->pid, &event);
 		take_back(t, paused, state.stopped, "the debugger left");
-		return true;
+		/* Kept one more tick, for its rescan. */
+		return !paused->taken_back;
 	}
 	waited = (double)(tracer_now(t) - paused->since_ns) / 1e9;
 	if (state.stopped) {
@@ -272,12 +283,14 @@ check_paused(struct tracer *t, struct paused_child *paused)
 	} else if (paused->seen_stopped || waited * 1e9 > STOP_WAIT_NS) {
 		/* Running again, untraced: someone sent it SIGCONT. */
 		take_back(t, paused, false, "SIGCONT");
-		return true;
+		/* Kept one more tick, for its rescan. */
+		return !paused->taken_back;
 	}
 	if (t->opts->pause_timeout && waited >= t->opts->pause_timeout &&
 	    paused->seen_stopped) {
 		take_back(t, paused, true, "timeout");
-		return true;
+		/* Kept one more tick, for its rescan. */
+		return !paused->taken_back;
 	}
 	return false;
 }
@@ -335,6 +348,13 @@ release_entry(pid_t pid, void *value, void *data)
 	struct paused_child *paused = value;
 	struct strbuf comm = STRBUF_INIT;
 
+	if (paused->taken_back) {
+		/* Traced again already: only its last rescan was due. */
+		pidmap_remove(&t->paused, pid);
+		free(paused);
+		return;
+	}
+
 	escape_for_terminal(&comm, paused->comm, strlen(paused->comm));
 	if (!paused->debugger && orphaned_at_exit(paused->pid)) {
 		struct ft_event event = { .kind = FT_EVENT_RESUME,
@@ -364,6 +384,14 @@ pause_release_all(struct tracer *t)
 {
 	pidmap_each(&t->paused, release_entry, t);
 	arm_timer(t, false);
+}
+
+bool
+pause_holds(const struct tracer *t, pid_t pid)
+{
+	const struct paused_child *paused = pidmap_get(&t->paused, pid);
+
+	return paused && !paused->taken_back;
 }
 
 bool

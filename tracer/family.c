@@ -304,6 +304,17 @@ family_process(const struct ft_family *family, pid_t pid)
 }
 
 struct ft_process *
+family_find_any(const struct ft_family *family, pid_t pid)
+{
+	size_t i;
+
+	for (i = family->all_count; i > 0; i--)
+		if (family->all[i - 1]->pid == pid)
+			return family->all[i - 1];
+	return NULL;
+}
+
+struct ft_process *
 family_thread_process(const struct ft_family *family, pid_t tid)
 {
 	return pidmap_get(&family->live_threads, tid);

@@ -97,6 +97,12 @@ bool family_apply(struct ft_family *family, const struct ft_event *event);
 /* Returns the live process with this pid, or NULL. */
 struct ft_process *family_process(const struct ft_family *family, pid_t pid);
 
+/*
+ * Returns the latest record of a process with this pid, live or ended, or
+ * NULL.  It looks at every record, so it is for rare paths.
+ */
+struct ft_process *family_find_any(const struct ft_family *family, pid_t pid);
+
 /* Returns the live process that the thread tid belongs to, or NULL. */
 struct ft_process *family_thread_process(const struct ft_family *family,
 					 pid_t tid);

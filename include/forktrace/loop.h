@@ -137,12 +137,16 @@ void pause_release_all(struct tracer *t);
  * processes with all their threads and descendants, rescanning /proc
  * until nothing new appears, and returns the number of requests that
  * failed, each reported.  attach_threads() seizes the threads of pid not
- * traced yet and returns their number; attach_descendants() adopts its
- * children that forktrace does not follow, recursively.
+ * traced yet and returns their number.  attach_rescan() seizes the
+ * threads and children of every member that forktrace does not trace,
+ * recursively, until a pass finds none.
  */
 unsigned attach_family(struct tracer *t, const pid_t *pids, unsigned count);
 unsigned attach_threads(struct tracer *t, pid_t pid);
-void attach_descendants(struct tracer *t, pid_t pid);
+void attach_rescan(struct tracer *t);
+
+/* Returns true while pid is handed over and not yet taken back. */
+bool pause_holds(const struct tracer *t, pid_t pid);
 
 /* Returns true when tid is an --on-pause command that the loop reaped. */
 bool pause_reap_helper(struct tracer *t, pid_t pid);
