@@ -543,7 +543,7 @@ static const char *const long_options[] = {
 	"wall-clock",	 "quiet",	 "verbose",	   "stacks",
 	"stack-depth",	 "pause",	 "pause-match",	   "on-pause",
 	"pause-timeout", "kill-on-exit", "detach-on-exit", "help",
-	"version",
+	"version",	 "hang-after",
 };
 
 /* Returns the --help text in a new buffer. */
@@ -582,6 +582,8 @@ long_option_accepted(const char *name, size_t len)
 		value = "8";
 	else if (len == 13 && !strncmp(name, "pause-timeout", len))
 		value = "1";
+	else if (len == 10 && !strncmp(name, "hang-after", len))
+		value = "2";
 	snprintf(word, sizeof(word), "--%.*s", (int)len, name);
 	/* --attach takes a pid instead of PROG; the options that refine
 	 * --pause are accepted only with it. */
@@ -687,6 +689,46 @@ options_help_lists_every_short_option(void **state)
 }
 
 static void
+options_hang_after_values(void **state)
+{
+	static const struct {
+		const char *word;
+		double seconds;
+	} good[] = {
+		{ "--hang-after=2", 2 },
+		{ "--hang-after=0", 0 },
+		{ "--hang-after=0.5", 0.5 },
+		{ "--hang-after=1e3", 1000 },
+	};
+	static const char *const bad[] = {
+		"--hang-after=-1", "--hang-after=abc", "--hang-after=",
+		"--hang-after=2s", "--hang-after=nan", "--hang-after=1e7",
+	};
+	struct parse_run run;
+	size_t i;
+
+	(void)state;
+	PARSE(&run, "prog");
+	assert_true(run.opts.hang_after == FT_HANG_AFTER_DEFAULT);
+	parse_run_free(&run);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		PARSE(&run, good[i].word, "prog");
+		assert_runs_prog(&run);
+		assert_true(run.opts.hang_after == good[i].seconds);
+		parse_run_free(&run);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		PARSE(&run, bad[i], "prog");
+		assert_int_equal(run.result, FT_PARSE_ERROR);
+		assert_non_null(
+			strstr(run.err, "forktrace: invalid --hang-after"));
+		/* One line of error, then the hint. */
+		assert_non_null(strstr(run.err, "\n" TRY_HELP));
+		parse_run_free(&run);
+	}
+}
+
+static void
 options_parse_twice_resets_state(void **state)
 {
 	const struct ft_options expected = { .quiet = 1 };
@@ -744,6 +786,7 @@ main(void)
 		cmocka_unit_test(options_help_long_options_all_accepted),
 		cmocka_unit_test(options_help_lists_every_short_option),
 		cmocka_unit_test(options_parse_twice_resets_state),
+		cmocka_unit_test(options_hang_after_values),
 	};
 
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);

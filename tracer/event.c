@@ -48,6 +48,8 @@ event_kind_name(enum ft_event_kind kind)
 		return "gap";
 	case FT_EVENT_ATTACH:
 		return "attach";
+	case FT_EVENT_HANG:
+		return "hang";
 	}
 	return "unknown";
 }

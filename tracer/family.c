@@ -2,8 +2,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "forktrace/family.h"
+#include "forktrace/hang.h"
 #include "forktrace/pidmap.h"
 #include "forktrace/xmalloc.h"
 
@@ -230,6 +232,10 @@ apply_exit(struct ft_family *family, struct ft_process *process,
 	struct ft_thread *thread;
 
 	if (!event->thread) {
+		/* The sender is known only of a signal that killed it. */
+		if (!WIFSIGNALED(event->status) ||
+		    WTERMSIG(event->status) != process->last_signo)
+			process->has_fatal_sender = false;
 		end_process(family, process, event->status, event->time_ns);
 		return true;
 	}
@@ -263,6 +269,14 @@ family_apply(struct ft_family *family, const struct ft_event *event)
 	case FT_EVENT_EXIT:
 		return apply_exit(family, process, event);
 	case FT_EVENT_SIGNAL:
+		process->last_signo = event->signo;
+		process->has_fatal_sender = event->has_sender;
+		process->fatal_sender = event->sender_pid;
+		return true;
+	case FT_EVENT_HANG:
+		process->hung = true;
+		process->deadlocked = event->hang->deadlock;
+		process->hang_cause = hang_cause_name(event->hang->cause);
 		return true;
 	case FT_EVENT_STOP:
 		if (process->stopped)

@@ -83,6 +83,7 @@ tracer_drop_task(struct tracer *t, struct task *task)
 	pidmap_remove(&t->tasks, task->tid);
 	if (task->flags & TASK_UNANNOUNCED)
 		t->unannounced_count--;
+	hang_forget(t, task);
 	stack_free(task->exit_stack);
 	free(task);
 }
@@ -331,12 +332,49 @@ start_child(struct tracer *t, struct task *child)
 	tracer_release(t, child, 0);
 }
 
+/*
+ * Returns the other threads of a forking process, which its child will
+ * not have, or NULL when it has none.  Their stacks are taken when stacks
+ * at forks are on; that handles the stops of other threads meanwhile.
+ */
+static struct ft_snapshot *
+take_other_threads(struct tracer *t, const struct task *task)
+{
+	const struct ft_process *process =
+		family_process(t->family, task->tgid);
+	const struct ft_thread *thread;
+	struct ft_snapshot *snapshot;
+	pid_t *tids;
+	size_t count = 0;
+
+	if (!process || !process->live_threads)
+		return NULL;
+	tids = xcalloc(process->live_threads + 1, sizeof(*tids));
+	if (task->tid != process->pid && pidmap_get(&t->tasks, process->pid))
+		tids[count++] = process->pid;
+	for (thread = process->threads; thread; thread = thread->next)
+		if (!thread->ended && thread->tid != task->tid &&
+		    count <= process->live_threads)
+			tids[count++] = thread->tid;
+	snapshot = snapshot_take_threads(
+		t, tids, count,
+		t->stacks && (t->opts->stacks & FT_STACKS_FORK));
+	free(tids);
+	if (!snapshot->count) {
+		snapshot_free(snapshot);
+		return NULL;
+	}
+	return snapshot;
+}
+
 /* Handles a fork, vfork or clone event stop of the creating thread. */
 static void
 handle_new_child(struct tracer *t, struct task *task, unsigned ptrace_event)
 {
 	struct ft_event event = { .pid = task->tgid, .tid = task->tid };
+	struct ft_snapshot *other_threads = NULL;
 	unsigned long message = 0;
+	pid_t tid = task->tid;
 	struct ft_stack *stack;
 	struct task *child;
 	unsigned pause;
@@ -356,16 +394,30 @@ handle_new_child(struct tracer *t, struct task *task, unsigned ptrace_event)
 	else
 		event.kind = FT_EVENT_FORK;
 
+	if (event.kind == FT_EVENT_FORK) {
+		other_threads = take_other_threads(t, task);
+		/* Taking their stacks handled other stops: look again. */
+		task = pidmap_get(&t->tasks, tid);
+		if (!task) {
+			snapshot_free(other_threads);
+			return;
+		}
+	}
 	child = pidmap_get(&t->tasks, child_tid);
 	if (!child && t->lost_deaths.count && report_lost_child(t, &event)) {
+		snapshot_free(other_threads);
 		tracer_release(t, task, 0);
 		return;
 	}
 
 	stack = capture_stack(t, task, FT_STACKS_FORK);
 	event.stack = stack;
+	event.other_threads = other_threads;
 	tracer_emit(t, &event);
 	stack_free(stack);
+	if (other_threads)
+		hang_note_fork(t, task->tgid, child_tid, other_threads);
+	snapshot_free(other_threads);
 	if (t->stacks && event.kind != FT_EVENT_THREAD)
 		stacks_fork(t->stacks, task->tgid, child_tid);
 	pause = 0;
@@ -560,6 +612,8 @@ handle_exit_stop(struct tracer *t, struct task *task)
 	}
 	if (!task->exit_stack)
 		task->exit_stack = capture_stack(t, task, FT_STACKS_EXIT);
+	task->flags |= TASK_EXIT_SEEN;
+	hang_note_exit(t, task);
 	tracer_release(t, task, 0);
 }
 
@@ -780,8 +834,9 @@ read_signals(struct tracer *t)
 static void
 run_loop(struct tracer *t)
 {
-	struct pollfd pfd[2] = { { .fd = t->signal_fd, .events = POLLIN },
-				 { .fd = t->timer_fd, .events = POLLIN } };
+	struct pollfd pfd[3] = { { .fd = t->signal_fd, .events = POLLIN },
+				 { .fd = t->timer_fd, .events = POLLIN },
+				 { .fd = hang_fd(t), .events = POLLIN } };
 	uint64_t ticks;
 
 	/* Paused children are members too: the trace waits for them. */
@@ -790,7 +845,7 @@ run_loop(struct tracer *t)
 		if (!t->tasks.count && !t->paused.count)
 			break;
 		fflush(t->out->fp);
-		if (poll(pfd, 2, forward_timeout_ms(t)) < 0) {
+		if (poll(pfd, 3, forward_timeout_ms(t)) < 0) {
 			if (errno != EINTR)
 				perror_msg_and_die("poll failed");
 			continue;
@@ -799,6 +854,8 @@ run_loop(struct tracer *t)
 			if (read(t->timer_fd, &ticks, sizeof(ticks)) > 0)
 				pause_tick(t);
 		}
+		if (pfd[2].revents & POLLIN)
+			hang_tick(t);
 		if (pfd[0].revents & POLLIN)
 			read_signals(t);
 		forward_due_signal(t);
@@ -932,6 +989,8 @@ tracer_run(const struct ft_options *opts)
 		t.stacks = stacks_new(opts->stack_depth);
 	t.out = output_new(opts, fp);
 	t.start_ns = monotonic_ns();
+	if (!opts->snapshot)
+		hang_start(&t);
 
 	t.launch.error_fd = -1;
 	if (opts->attach_count) {
@@ -990,6 +1049,7 @@ out:
 	pidmap_each(&t.tasks, forget_task, &t);
 	pidmap_free(&t.tasks);
 	pidmap_free(&t.lost_deaths);
+	hang_stop(&t);
 	stacks_free(t.stacks);
 	stacks_free(t.snapshot_own_stacks);
 	close(t.signal_fd);

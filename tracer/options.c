@@ -29,6 +29,7 @@ enum option_id {
 	OPT_ON_PAUSE,
 	OPT_PAUSE_TIMEOUT,
 	OPT_SNAPSHOT,
+	OPT_HANG_AFTER,
 };
 
 struct option_spec {
@@ -61,6 +62,9 @@ static const struct option_spec option_specs[] = {
 	  " (default fork,signal)" },
 	{ "stack-depth", OPT_STACK_DEPTH, required_argument, "N",
 	  "keep at most N frames of each stack (default 32)" },
+	{ "hang-after", OPT_HANG_AFTER, required_argument, "SECS",
+	  "report a process whose threads have all been blocked for SECS, "
+	  "and explain why (default 10; 0 turns it off)" },
 	{ "pause", OPT_PAUSE, optional_argument, "WHEN",
 	  "hand each new child to a debugger: WHEN is fork (the default, "
 	  "before its first instruction) or exec (before its program starts)" },
@@ -316,6 +320,25 @@ parse_pause_timeout(struct ft_options *opts, const char *text, FILE *err)
 	return true;
 }
 
+static bool
+parse_hang_after(struct ft_options *opts, const char *text, FILE *err)
+{
+	char *end;
+	double seconds;
+
+	errno = 0;
+	seconds = strtod(text, &end);
+	if (errno || end == text || *end || !(seconds >= 0) || seconds > 1e6) {
+		fprintf(err,
+			"forktrace: invalid --hang-after '%s': expected "
+			"a number of seconds, or 0 for none\n",
+			text);
+		return false;
+	}
+	opts->hang_after = seconds;
+	return true;
+}
+
 static enum ft_parse_result
 usage_error(FILE *err)
 {
@@ -367,6 +390,7 @@ options_parse(struct ft_options *opts, int argc, char **argv, FILE *out,
 	memset(opts, 0, sizeof(*opts));
 	opts->stacks = FT_STACKS_FORK | FT_STACKS_SIGNAL;
 	opts->stack_depth = FT_STACK_DEPTH_DEFAULT;
+	opts->hang_after = FT_HANG_AFTER_DEFAULT;
 	build_getopt_tables(longopts, shortopts);
 	optind = 0; /* a full reset, so that tests can parse many times */
 	opterr = 0;
@@ -436,6 +460,10 @@ options_parse(struct ft_options *opts, int argc, char **argv, FILE *out,
 			break;
 		case OPT_PAUSE_TIMEOUT:
 			if (!parse_pause_timeout(opts, optarg, err))
+				return usage_error(err);
+			break;
+		case OPT_HANG_AFTER:
+			if (!parse_hang_after(opts, optarg, err))
 				return usage_error(err);
 			break;
 		case OPT_HELP:

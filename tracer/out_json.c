@@ -4,12 +4,14 @@
  */
 #include <jansson.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
 #include "forktrace/escape.h"
 #include "forktrace/handoff.h"
+#include "forktrace/hang.h"
 #include "forktrace/output.h"
 #include "forktrace/stacks.h"
 #include "forktrace/xmalloc.h"
@@ -126,6 +128,126 @@ add_pause_fields(json_t *object, const struct ft_event *event)
 	json_object_set_new(object, "resume_command", json_string(command));
 }
 
+static json_t *json_thread_snapshot(const struct ft_thread_snapshot *thread);
+
+/* The threads of a snapshot, of process pid only unless pid is 0. */
+static json_t *
+json_threads(const struct ft_snapshot *snapshot, pid_t pid)
+{
+	json_t *threads = json_array();
+	size_t i;
+
+	for (i = 0; i < snapshot->count; i++)
+		if (!pid || snapshot->threads[i].pid == pid)
+			json_array_append_new(
+				threads,
+				json_thread_snapshot(&snapshot->threads[i]));
+	return threads;
+}
+
+static json_t *
+json_hex(uint64_t value)
+{
+	char hex[24];
+
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)value);
+	return json_string(hex);
+}
+
+static json_t *
+json_pids(const pid_t *pids, size_t count)
+{
+	json_t *array = json_array();
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		json_array_append_new(array, json_integer(pids[i]));
+	return array;
+}
+
+/* What the report's thread waits on, as an object. */
+static json_t *
+json_wait(const struct ft_hang_report *report)
+{
+	const struct ft_wait *wait = &report->wait;
+	json_t *object = json_object(), *fds;
+	unsigned i;
+
+	json_object_set_new(object, "kind",
+			    json_string(wait_kind_name(wait->kind)));
+	json_object_set_new(object, "timed", json_boolean(wait->timed));
+	switch (wait->kind) {
+	case FT_WAIT_FUTEX:
+		json_object_set_new(object, "address",
+				    json_hex(wait->futex_addr));
+		json_object_set_new(object, "shared",
+				    json_boolean(wait->futex_shared));
+		if (wait->futex_mutex)
+			json_object_set_new(object, "mutex_owner",
+					    json_integer(wait->futex_owner));
+		break;
+	case FT_WAIT_CHILD:
+		json_object_set_new(object, "child", json_integer(wait->child));
+		break;
+	case FT_WAIT_READ:
+	case FT_WAIT_WRITE:
+	case FT_WAIT_ACCEPT:
+	case FT_WAIT_POLL:
+		fds = json_array();
+		for (i = 0; i < wait->fd_count; i++)
+			json_array_append_new(fds, json_integer(wait->fds[i]));
+		json_object_set_new(object, "fds", fds);
+		if (report->wait_file[0])
+			json_object_set_new(
+				object, "file",
+				json_untrusted_str(report->wait_file));
+		break;
+	default:
+		break;
+	}
+	return object;
+}
+
+/* The fields of a hang report, for a hang event or a snapshot. */
+static void
+add_hang_fields(json_t *object, const struct ft_hang_report *report)
+{
+	json_t *evidence = json_array();
+	size_t i;
+
+	json_object_set_new(object, "deadlock", json_boolean(report->deadlock));
+	json_object_set_new(object, "cause",
+			    json_string(hang_cause_name(report->cause)));
+	json_object_set_new(object, "message",
+			    json_untrusted_str(report->message));
+	json_object_set_new(object, "blocked_for",
+			    json_seconds(report->blocked_ns));
+	json_object_set_new(object, "thread", json_integer(report->tid));
+	json_object_set_new(object, "waits_on", json_wait(report));
+	for (i = 0; i < report->evidence_count; i++)
+		json_array_append_new(evidence,
+				      json_untrusted_str(report->evidence[i]));
+	json_object_set_new(object, "evidence", evidence);
+	json_object_set_new(object, "related",
+			    json_pids(report->related, report->related_count));
+	if (report->owner_tid)
+		json_object_set_new(object, "owner",
+				    json_integer(report->owner_tid));
+	if (report->peer_pid) {
+		json_t *peer = json_object();
+
+		json_object_set_new(peer, "pid",
+				    json_integer(report->peer_pid));
+		add_status(peer, report->peer_status);
+		json_object_set_new(peer, "end",
+				    json_seconds(report->peer_end_ns));
+		json_object_set_new(object, "peer", peer);
+	}
+	if (report->threads)
+		json_object_set_new(object, "threads",
+				    json_threads(report->threads, 0));
+}
+
 static void
 add_event_fields(json_t *object, const struct ft_event *event,
 		 const struct ft_process *process)
@@ -200,10 +322,16 @@ add_event_fields(json_t *object, const struct ft_event *event,
 		if (event->gap_ended)
 			json_object_set_new(object, "ended", json_true());
 		break;
+	case FT_EVENT_HANG:
+		add_hang_fields(object, event->hang);
+		break;
 	case FT_EVENT_CONTINUE:
 	case FT_EVENT_DETACH:
 		break;
 	}
+	if (event->other_threads)
+		json_object_set_new(object, "other_threads",
+				    json_threads(event->other_threads, 0));
 	if (event->adopted)
 		json_object_set_new(object, "adopted", json_true());
 }
@@ -268,7 +396,11 @@ json_event(struct ft_output *out, const struct ft_event *event,
 {
 	json_t *object;
 
-	if (out->opts->quiet || out->opts->snapshot || !process)
+	if (out->opts->snapshot || !process)
+		return;
+	/* A hang report speaks under -q too, as a warning would. */
+	if (out->opts->quiet &&
+	    (event->kind != FT_EVENT_HANG || out->opts->quiet > 1))
 		return;
 	object = json_object();
 	json_object_set_new(object, "t", json_seconds(event->time_ns));
@@ -454,6 +586,7 @@ json_process_snapshot(const struct ft_process *process,
 {
 	json_t *object = json_object(), *threads = json_array();
 	json_t *children = json_array();
+	const struct ft_hang_report *report;
 	const struct ft_process *child;
 	size_t i;
 
@@ -464,6 +597,13 @@ json_process_snapshot(const struct ft_process *process,
 				threads,
 				json_thread_snapshot(&snapshot->threads[i]));
 	json_object_set_new(object, "threads", threads);
+	report = snapshot_report(snapshot, process->pid);
+	if (report) {
+		json_t *hang = json_object();
+
+		add_hang_fields(hang, report);
+		json_object_set_new(object, "hang", hang);
+	}
 	for (child = process->first_child; child; child = child->next_sibling)
 		if (!child->ended && !child->detached)
 			json_array_append_new(

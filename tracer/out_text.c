@@ -10,6 +10,7 @@
 
 #include "forktrace/escape.h"
 #include "forktrace/handoff.h"
+#include "forktrace/hang.h"
 #include "forktrace/output.h"
 #include "forktrace/stacks.h"
 #include "forktrace/xmalloc.h"
@@ -202,6 +203,14 @@ add_event_text(const struct ft_output *out, struct strbuf *sb,
 		strbuf_addf(sb, "taken back and resumed (%s)",
 			    event->resume_reason);
 		break;
+	case FT_EVENT_HANG:
+		add_colored(out, sb,
+			    event->hang->deadlock ? COLOR_RED : COLOR_BOLD,
+			    "hang");
+		strbuf_addstr(sb, ": ");
+		escape_for_terminal(sb, event->hang->message,
+				    strlen(event->hang->message));
+		break;
 	case FT_EVENT_GAP:
 		strbuf_addstr(sb, "not traced for ");
 		add_duration(sb, event->time_ns - event->gap_start_ns);
@@ -306,6 +315,56 @@ add_stack(const struct ft_output *out, struct strbuf *sb,
 	}
 }
 
+static void add_thread_snapshot(const struct ft_output *out, struct strbuf *sb,
+				const struct ft_thread_snapshot *thread,
+				size_t indent);
+
+/* Warns that a fork's child lacks its parent's other threads. */
+static void
+add_other_threads(const struct ft_output *out, struct strbuf *sb,
+		  const struct ft_event *event, size_t indent)
+{
+	const struct ft_snapshot *threads = event->other_threads;
+	size_t i;
+
+	strbuf_pad(sb, indent);
+	add_colored(out, sb, COLOR_BOLD, "warning");
+	strbuf_addf(sb, ": %d gets only the thread that called fork(); ",
+		    (int)event->child);
+	if (threads->count == 1)
+		strbuf_addstr(sb, "a lock that this other thread holds stays "
+				  "locked in it:\n");
+	else
+		strbuf_addf(sb,
+			    "a lock that one of these %zu other threads holds "
+			    "stays locked in it:\n",
+			    threads->count);
+	for (i = 0; i < threads->count; i++)
+		add_thread_snapshot(out, sb, &threads->threads[i],
+				    indent + INDENT_WIDTH);
+}
+
+/* Appends a hang report's evidence and, when given, its threads. */
+static void
+add_hang_details(const struct ft_output *out, struct strbuf *sb,
+		 const struct ft_hang_report *report,
+		 const struct ft_snapshot *threads, size_t indent)
+{
+	size_t i;
+
+	strbuf_pad(sb, indent);
+	strbuf_addf(sb, "all threads blocked for %.1fs\n",
+		    (double)report->blocked_ns / 1e9);
+	for (i = 0; i < report->evidence_count; i++) {
+		strbuf_pad(sb, indent);
+		escape_for_terminal(sb, report->evidence[i],
+				    strlen(report->evidence[i]));
+		strbuf_addch(sb, '\n');
+	}
+	for (i = 0; threads && i < threads->count; i++)
+		add_thread_snapshot(out, sb, &threads->threads[i], indent);
+}
+
 static void
 text_begin(struct ft_output *out)
 {
@@ -321,7 +380,11 @@ text_event(struct ft_output *base, const struct ft_event *event,
 	const char *comm;
 
 	/* Under --snapshot, the snapshot is the whole output. */
-	if (base->opts->quiet || base->opts->snapshot || !process)
+	if (base->opts->snapshot || !process)
+		return;
+	/* A hang report speaks under -q too, as a warning would. */
+	if (base->opts->quiet &&
+	    (event->kind != FT_EVENT_HANG || base->opts->quiet > 1))
 		return;
 	/* Every child's end sends one, and the exit line reports it already. */
 	if (event->kind == FT_EVENT_SIGNAL && event->signo == SIGCHLD &&
@@ -344,6 +407,14 @@ text_event(struct ft_output *base, const struct ft_event *event,
 	if (event->stack)
 		add_stack(base, sb, event->stack,
 			  TIME_WIDTH + INDENT_WIDTH * (process->depth + 2));
+	if (event->other_threads)
+		add_other_threads(base, sb, event,
+				  TIME_WIDTH +
+					  INDENT_WIDTH * (process->depth + 1));
+	if (event->kind == FT_EVENT_HANG)
+		add_hang_details(base, sb, event->hang, event->hang->threads,
+				 TIME_WIDTH +
+					 INDENT_WIDTH * (process->depth + 1));
 	fwrite(sb->buf, 1, sb->len, base->fp);
 }
 
@@ -551,6 +622,7 @@ add_process_snapshot(const struct ft_output *out, struct strbuf *sb,
 		     const struct ft_snapshot *snapshot)
 {
 	const struct ft_thread_snapshot *thread;
+	const struct ft_hang_report *report;
 	const struct ft_process *child;
 	size_t indent = INDENT_WIDTH * process->depth, i;
 
@@ -559,6 +631,19 @@ add_process_snapshot(const struct ft_output *out, struct strbuf *sb,
 		strbuf_addf(sb, "%d ", (int)process->pid);
 		add_program_name(sb, process, 0);
 		strbuf_addch(sb, '\n');
+		report = snapshot_report(snapshot, process->pid);
+		if (report) {
+			strbuf_pad(sb, indent + INDENT_WIDTH);
+			add_colored(out, sb,
+				    report->deadlock ? COLOR_RED : COLOR_BOLD,
+				    "hang");
+			strbuf_addstr(sb, ": ");
+			escape_for_terminal(sb, report->message,
+					    strlen(report->message));
+			strbuf_addch(sb, '\n');
+			add_hang_details(out, sb, report, NULL,
+					 indent + INDENT_WIDTH);
+		}
 		for (i = 0; i < snapshot->count; i++) {
 			thread = &snapshot->threads[i];
 			if (thread->pid == process->pid)

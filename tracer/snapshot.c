@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "forktrace/error.h"
+#include "forktrace/hang.h"
 #include "forktrace/loop.h"
 #include "forktrace/procfs.h"
 #include "forktrace/snapshot.h"
@@ -123,9 +124,8 @@ snapshot_parse_syscall(const char *text, struct ft_thread_snapshot *thread)
 	return true;
 }
 
-/* Reads the /proc facts of one thread, before it is stopped. */
-static void
-read_thread_facts(pid_t pid, pid_t tid, struct ft_thread_snapshot *thread)
+void
+snapshot_read_thread(pid_t pid, pid_t tid, struct ft_thread_snapshot *thread)
 {
 	char path[96], *text, *paren;
 	size_t len;
@@ -192,8 +192,8 @@ collect_task(pid_t tid, void *value, void *data)
 					     sizeof(*c->snapshot->threads));
 	memset(&c->snapshot->threads[c->snapshot->count], 0,
 	       sizeof(c->snapshot->threads[0]));
-	read_thread_facts(task->tgid, tid,
-			  &c->snapshot->threads[c->snapshot->count]);
+	snapshot_read_thread(task->tgid, tid,
+			     &c->snapshot->threads[c->snapshot->count]);
 	/* /proc shows a seized job-control stop as a tracing stop. */
 	if (task->flags & TASK_LISTENING) {
 		c->snapshot->threads[c->snapshot->count].state = 'T';
@@ -219,6 +219,17 @@ find_thread(struct ft_snapshot *snapshot, pid_t tid)
 	return (struct ft_thread_snapshot *)snapshot_thread(snapshot, tid);
 }
 
+const struct ft_hang_report *
+snapshot_report(const struct ft_snapshot *snapshot, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < snapshot->report_count; i++)
+		if (snapshot->reports[i]->pid == pid)
+			return snapshot->reports[i];
+	return NULL;
+}
+
 void
 snapshot_free(struct ft_snapshot *snapshot)
 {
@@ -226,6 +237,9 @@ snapshot_free(struct ft_snapshot *snapshot)
 
 	if (!snapshot)
 		return;
+	for (i = 0; i < snapshot->report_count; i++)
+		hang_report_free(snapshot->reports[i]);
+	free(snapshot->reports);
 	for (i = 0; i < snapshot->count; i++)
 		stack_free(snapshot->threads[i].stack);
 	free(snapshot->threads);
@@ -286,6 +300,17 @@ snapshot_capture_stop(struct tracer *t, struct task *task)
 		t->snapshot_pending--;
 }
 
+/* A snapshot always has stacks, even under --stacks=none. */
+static struct ft_stacks *
+snapshot_stacks(struct tracer *t)
+{
+	if (t->stacks)
+		return t->stacks;
+	if (!t->snapshot_own_stacks)
+		t->snapshot_own_stacks = stacks_new(t->opts->stack_depth);
+	return t->snapshot_own_stacks;
+}
+
 static int
 compare_tid(const void *a, const void *b)
 {
@@ -299,19 +324,48 @@ snapshot_take(struct tracer *t)
 {
 	struct ft_snapshot *snapshot = xcalloc(1, sizeof(*snapshot));
 	struct collect c = { t, snapshot, 0 };
-	struct ft_stacks *stacks = t->stacks;
 
 	snapshot->time_ns = tracer_now(t);
 	pidmap_each(&t->tasks, collect_task, &c);
 	if (snapshot->count)
 		qsort(snapshot->threads, snapshot->count,
 		      sizeof(*snapshot->threads), compare_tid);
-	/* A snapshot always has stacks, even under --stacks=none. */
-	if (!stacks)
-		stacks = t->snapshot_own_stacks =
-			t->snapshot_own_stacks
-				? t->snapshot_own_stacks
-				: stacks_new(t->opts->stack_depth);
-	take_stacks(t, snapshot, stacks);
+	take_stacks(t, snapshot, snapshot_stacks(t));
+	hang_explain_snapshot(t, snapshot);
+	hang_explain_snapshot(t, snapshot);
+	return snapshot;
+}
+
+struct ft_snapshot *
+snapshot_take_threads(struct tracer *t, const pid_t *tids, size_t count,
+		      bool with_stacks)
+{
+	struct ft_snapshot *snapshot = xcalloc(1, sizeof(*snapshot));
+	size_t i;
+
+	snapshot->time_ns = tracer_now(t);
+	snapshot->threads =
+		xcalloc(count ? count : 1, sizeof(*snapshot->threads));
+	for (i = 0; i < count; i++) {
+		struct task *task = pidmap_get(&t->tasks, tids[i]);
+
+		if (!task)
+			continue;
+		snapshot_read_thread(task->tgid, task->tid,
+				     &snapshot->threads[snapshot->count]);
+		if (task->flags & TASK_LISTENING)
+			snapshot->threads[snapshot->count].state = 'T';
+		snapshot->count++;
+	}
+	/* A snapshot under way owns the interrupts: go without stacks. */
+	if (with_stacks && !t->snapshot && snapshot->count) {
+		take_stacks(t, snapshot, snapshot_stacks(t));
+		for (i = 0; i < count; i++) {
+			struct task *task = pidmap_get(&t->tasks, tids[i]);
+
+			if (task)
+				hang_rebaseline_task(t, task);
+		}
+	}
 	return snapshot;
 }

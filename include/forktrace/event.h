@@ -15,6 +15,8 @@
 #include <sys/types.h>
 
 struct ft_stack;
+struct ft_snapshot;
+struct ft_hang_report;
 
 enum ft_event_kind {
 	FT_EVENT_FORK, /* a new process by fork() or a clone() like it */
@@ -32,6 +34,7 @@ enum ft_event_kind {
 	FT_EVENT_RESUME, /* forktrace took the paused child back */
 	FT_EVENT_GAP, /* what forktrace could not see, now over */
 	FT_EVENT_ATTACH, /* forktrace seized a process that was running */
+	FT_EVENT_HANG, /* every thread of the process has been blocked */
 };
 
 /* A program's argument vector as the kernel stores it: NUL-separated. */
@@ -73,6 +76,14 @@ struct ft_event {
 
 	/* FT_EVENT_FORK of a child found through /proc after a gap */
 	bool adopted;
+	/*
+	 * FT_EVENT_FORK from a process with other threads: those threads,
+	 * which the child does not get, or NULL
+	 */
+	const struct ft_snapshot *other_threads;
+
+	/* FT_EVENT_HANG: the explanation, with the threads and stacks */
+	const struct ft_hang_report *hang;
 
 	/* FT_EVENT_PAUSE: "fork" or "exec", and why, when not the asked one */
 	const char *pause_point;

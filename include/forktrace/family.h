@@ -59,6 +59,12 @@ struct ft_process {
 	bool paused; /* handed over to a debugger */
 	bool lost; /* ended while forktrace was not tracing it */
 	int status; /* wait status, valid when ended */
+	int last_signo; /* the last signal delivered to it */
+	bool has_fatal_sender; /* fatal_sender sent the signal that killed it */
+	pid_t fatal_sender;
+	bool hung; /* reported by the hang detector */
+	bool deadlocked; /* and found deadlocked */
+	const char *hang_cause; /* the report's cause, when hung */
 
 	/*
 	 * The program the process runs: its last exec, or for a process

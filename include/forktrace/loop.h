@@ -33,6 +33,8 @@ enum task_flag {
 	TASK_PAUSE_AT_FIRST_STOP = 1u << 4,
 	/* To be handed over at its next exec (a vfork child). */
 	TASK_PAUSE_AT_EXEC = 1u << 5,
+	/* Reached its exit event stop. */
+	TASK_EXIT_SEEN = 1u << 6,
 };
 
 /* The tracer's view of one traced thread. */
@@ -88,6 +90,8 @@ struct tracer {
 	struct ft_stacks *snapshot_stacks;
 	struct ft_stacks *snapshot_own_stacks; /* under --stacks=none */
 	bool timer_armed;
+
+	struct hang_state *hang; /* NULL under --hang-after=0 */
 };
 
 /* Stamps an event, applies it to the model and hands it to the output. */
@@ -110,6 +114,35 @@ void tracer_drain_waits(struct tracer *t);
  */
 struct ft_snapshot *snapshot_take(struct tracer *t);
 void snapshot_capture_stop(struct tracer *t, struct task *task);
+/*
+ * Reads the facts of the traced threads tids and, with with_stacks, takes
+ * their stacks the same way.  Threads forktrace does not trace are left
+ * out.
+ */
+struct ft_snapshot *snapshot_take_threads(struct tracer *t, const pid_t *tids,
+					  size_t count, bool with_stacks);
+
+/*
+ * The hang detector, in tracer/hang.c.  hang_start() arms its timer when
+ * --hang-after asks for one; hang_fd() is that timer, or -1, and
+ * hang_tick() samples the family when it fires and reports the processes
+ * that have newly hung.  hang_note_fork() keeps a child's view of the
+ * threads its parent had at the fork, hang_note_exit() the pipes and
+ * sockets a process held as it ends, and hang_forget() drops what was
+ * kept of a thread.  hang_explain_snapshot() adds the reports to a
+ * snapshot.
+ */
+void hang_start(struct tracer *t);
+void hang_stop(struct tracer *t);
+int hang_fd(const struct tracer *t);
+void hang_tick(struct tracer *t);
+void hang_note_fork(struct tracer *t, pid_t parent, pid_t child,
+		    const struct ft_snapshot *threads);
+void hang_note_exit(struct tracer *t, const struct task *task);
+void hang_forget(struct tracer *t, const struct task *task);
+void hang_explain_snapshot(struct tracer *t, struct ft_snapshot *snapshot);
+/* Takes forktrace's own interrupt of a thread as no sign of its life. */
+void hang_rebaseline_task(struct tracer *t, const struct task *task);
 
 /* Continues a thread after a stop, or detaches it when letting go. */
 void tracer_release(struct tracer *t, struct task *task, int signo);

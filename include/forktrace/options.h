@@ -33,6 +33,8 @@ enum ft_pause_point {
 #define FT_STACK_DEPTH_DEFAULT 32
 #define FT_STACK_DEPTH_MAX     1024
 
+#define FT_HANG_AFTER_DEFAULT 10.0
+
 struct ft_options {
 	char **command; /* PROG and its arguments, NULL-terminated, or NULL */
 	pid_t attach_pids[FT_ATTACH_MAX]; /* -p: processes to attach to */
@@ -54,6 +56,7 @@ struct ft_options {
 	unsigned pause_pattern_count;
 	const char *on_pause; /* a command line run for each paused child */
 	double pause_timeout; /* seconds before an unclaimed child resumes */
+	double hang_after; /* seconds all blocked before a report; 0: none */
 };
 
 enum ft_parse_result {

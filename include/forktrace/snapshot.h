@@ -12,6 +12,8 @@
 
 #include "forktrace/stacks.h"
 
+struct ft_hang_report;
+
 struct ft_thread_snapshot {
 	pid_t tid;
 	pid_t pid;
@@ -29,7 +31,18 @@ struct ft_snapshot {
 	uint64_t time_ns;
 	struct ft_thread_snapshot *threads;
 	size_t count;
+	/* Why each process whose threads are all blocked waits */
+	struct ft_hang_report **reports;
+	size_t report_count;
 };
+
+/* Reads the /proc facts of one thread: all but its stack. */
+void snapshot_read_thread(pid_t pid, pid_t tid,
+			  struct ft_thread_snapshot *thread);
+
+/* Returns the report on process pid in the snapshot, or NULL. */
+const struct ft_hang_report *snapshot_report(const struct ft_snapshot *snapshot,
+					     pid_t pid);
 
 /*
  * Parses the text of /proc/TID/syscall into thread.  Returns false for

@@ -1,0 +1,210 @@
+/*
+ * Hung processes: what each blocked thread waits for, who could wake it,
+ * and whether anything ever will.
+ *
+ * The live part (tracer/hang.c) samples the family on a timer, reads what
+ * it needs from /proc and from the threads' memory, and fills in a wait
+ * graph.  The explanation (tracer/hang_explain.c) is a pure function of
+ * that graph, so that tests can feed it any situation.
+ */
+#ifndef FORKTRACE_HANG_H
+#define FORKTRACE_HANG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "forktrace/snapshot.h"
+
+/* What a blocked system call waits for. */
+enum ft_wait_kind {
+	FT_WAIT_NONE, /* not blocked in a system call */
+	FT_WAIT_FUTEX,
+	FT_WAIT_CHILD, /* wait4, waitid */
+	FT_WAIT_READ, /* read, recv and the like, on one descriptor */
+	FT_WAIT_WRITE,
+	FT_WAIT_POLL, /* poll, select or epoll, on a set of descriptors */
+	FT_WAIT_ACCEPT,
+	FT_WAIT_SLEEP,
+	FT_WAIT_SIGNAL, /* pause, sigsuspend, sigtimedwait */
+	FT_WAIT_OTHER,
+};
+
+/* The kind of an open file, as far as waking goes. */
+enum ft_file_kind {
+	FT_FILE_OTHER,
+	FT_FILE_PIPE, /* a pipe or a FIFO: both ends share one inode */
+	FT_FILE_SOCKET,
+	FT_FILE_TERMINAL,
+};
+
+/* One open descriptor of a process. */
+struct ft_wait_file {
+	int fd;
+	enum ft_file_kind kind;
+	unsigned long inode;
+	bool can_read;
+	bool can_write;
+	unsigned long peer; /* a connected Unix socket's peer inode, or 0 */
+	char name[48]; /* "pipe:[1234]", "/dev/pts/3", ... */
+};
+
+#define FT_WAIT_FDS_MAX 16
+
+/* What one thread waits for, decoded from its system call. */
+struct ft_wait {
+	enum ft_wait_kind kind;
+	bool timed; /* it has a timeout, so it ends by itself */
+	/* FT_WAIT_READ, FT_WAIT_WRITE, FT_WAIT_POLL, FT_WAIT_ACCEPT */
+	unsigned fd_count;
+	int fds[FT_WAIT_FDS_MAX];
+	bool fd_write[FT_WAIT_FDS_MAX]; /* waits to write, not to read */
+	bool fds_unknown; /* more descriptors, or a set it could not read */
+	int epoll_fd; /* epoll_wait()'s descriptor, or -1 */
+	/* FT_WAIT_FUTEX */
+	uint64_t futex_addr;
+	bool futex_shared; /* shared memory: other processes can wake it */
+	unsigned long futex_inode; /* the shared mapping's inode, or 0 */
+	bool futex_mutex; /* the word is a glibc pthread mutex's */
+	pid_t futex_owner; /* the mutex's owner thread, or 0 */
+	/* FT_WAIT_CHILD: pid, -1 for any child, -PGID for a group */
+	pid_t child;
+};
+
+/* One thread of a process in the graph. */
+struct ft_wait_thread {
+	struct ft_thread_snapshot facts; /* state, system call, stack */
+	bool blocked; /* sleeping in the same call, no CPU, for a while */
+	uint64_t blocked_ns; /* how long, when blocked */
+	struct ft_wait wait;
+	bool stuck; /* set by the analysis: nothing can wake it */
+};
+
+/* A thread of the parent when it forked, which the child does not have. */
+struct ft_fork_thread {
+	pid_t tid;
+	char name[16];
+	bool in_syscall;
+	long syscall_nr;
+	char function[64]; /* its innermost frame outside libc, or "" */
+	char file[64];
+	int line;
+};
+
+/* One process: a member of the family, an ended one, or an outsider. */
+struct ft_wait_process {
+	pid_t pid;
+	pid_t ppid;
+	pid_t pgid;
+	char comm[16];
+	bool member; /* traced: its threads are known */
+	bool ended; /* an ended member, kept for the files it held */
+	int status; /* how it ended: a wait status */
+	uint64_t end_ns;
+	bool has_sender; /* the fatal signal's sender is known */
+	pid_t sender_pid;
+
+	struct ft_wait_thread *threads;
+	size_t thread_count;
+	struct ft_wait_file *files;
+	size_t file_count;
+	unsigned long *shared_maps; /* inodes of its shared mappings */
+	size_t shared_map_count;
+
+	/* The parent's other threads at the fork that made it */
+	pid_t forked_by;
+	struct ft_fork_thread *fork_threads;
+	size_t fork_thread_count;
+};
+
+struct ft_wait_graph {
+	struct ft_wait_process *processes;
+	size_t count;
+	size_t capacity;
+};
+
+enum ft_hang_cause {
+	FT_HANG_WAITING, /* not a deadlock: something can still wake it */
+	FT_HANG_LOCK_NOT_COPIED, /* its mutex's owner stayed in the parent */
+	FT_HANG_LOCK_HELD_BY_ITSELF,
+	FT_HANG_LOCK_OWNER_GONE, /* the owner thread has ended */
+	FT_HANG_FUTEX, /* a private futex that no thread of it can wake */
+	FT_HANG_THREADS, /* every thread waits for another thread of it */
+	FT_HANG_WAIT_CYCLE, /* waits on members that wait on it */
+	FT_HANG_DEAD_PEER, /* the other end's holder has ended */
+	FT_HANG_BEHIND, /* waits for members that are deadlocked */
+};
+
+/* The explanation of one hung process. */
+struct ft_hang_report {
+	pid_t pid;
+	pid_t tid; /* the thread the message speaks of */
+	uint64_t blocked_ns;
+	bool deadlock;
+	enum ft_hang_cause cause;
+	char *message; /* one plain sentence */
+	char **evidence; /* lines of detail beneath it */
+	size_t evidence_count;
+	struct ft_wait wait; /* what tid waits for */
+	char wait_file[48]; /* the file it waits on, or "" */
+	/* Members it waits for: the cycle, the deadlocked ones, or wakers */
+	pid_t *related;
+	size_t related_count;
+	pid_t owner_tid; /* FT_HANG_LOCK_*: the mutex's owner */
+	pid_t peer_pid; /* FT_HANG_DEAD_PEER: the ended holder */
+	int peer_status;
+	uint64_t peer_end_ns;
+	const struct ft_snapshot *threads; /* its threads, with stacks */
+};
+
+/* Returns the JSON name of a cause: "lock_not_copied", ... */
+const char *hang_cause_name(enum ft_hang_cause cause);
+
+/* Returns the name of a wait kind: "futex", "child", ... */
+const char *wait_kind_name(enum ft_wait_kind kind);
+
+/*
+ * Reads a thread's memory: returns true when all len bytes at addr were
+ * read into buf.
+ */
+typedef bool (*ft_read_memory)(pid_t tid, uint64_t addr, void *buf, size_t len,
+			       void *data);
+
+/*
+ * Decodes the system call in facts into *wait.  read_memory reads the
+ * futex words, poll sets and timeouts that the arguments point to; it
+ * may be NULL, and the decoding then knows less.
+ */
+void wait_decode(const struct ft_thread_snapshot *facts, struct ft_wait *wait,
+		 ft_read_memory read_memory, void *data);
+
+/* Graph building: new records zeroed, owned by the graph. */
+struct ft_wait_process *wait_graph_add(struct ft_wait_graph *graph, pid_t pid);
+struct ft_wait_thread *wait_process_add_thread(struct ft_wait_process *process);
+struct ft_wait_file *wait_process_add_file(struct ft_wait_process *process);
+void wait_process_add_shared_map(struct ft_wait_process *process,
+				 unsigned long inode);
+void wait_graph_free(struct ft_wait_graph *graph);
+
+/* Returns the live member with this pid, or NULL. */
+struct ft_wait_process *wait_graph_member(const struct ft_wait_graph *graph,
+					  pid_t pid);
+
+/*
+ * Marks the stuck threads of the graph: blocked, with no timeout, and
+ * waiting only for threads that are stuck themselves.
+ */
+void wait_graph_solve(struct ft_wait_graph *graph);
+
+/*
+ * Explains why the member pid, whose threads are all blocked, hangs.
+ * Call wait_graph_solve() first.  Returns a new report, to be freed with
+ * hang_report_free(); its threads field is left NULL.
+ */
+struct ft_hang_report *hang_explain(const struct ft_wait_graph *graph,
+				    pid_t pid);
+
+void hang_report_free(struct ft_hang_report *report);
+
+#endif
