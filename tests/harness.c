@@ -126,6 +126,24 @@ wait_bounded(pid_t pid, struct trace_result *result)
 	return 0;
 }
 
+/*
+ * Makes in, out and err a child's standard descriptors, and closes them,
+ * so that the traced program gets no descriptor the harness opened.
+ */
+static void
+redirect_std(int in, int out, int err)
+{
+	dup2(in, 0);
+	dup2(out, 1);
+	dup2(err, 2);
+	if (in > 2)
+		close(in);
+	if (out > 2)
+		close(out);
+	if (err > 2)
+		close(err);
+}
+
 static int
 run_captured(struct trace_result *result, char *const *argv,
 	     const char *const *env)
@@ -146,9 +164,7 @@ run_captured(struct trace_result *result, char *const *argv,
 		int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
 		setpgid(0, 0);
-		dup2(in, 0);
-		dup2(out, 1);
-		dup2(err, 2);
+		redirect_std(in, out, err);
 		for (i = 0; env && env[i]; i++)
 			putenv((char *)env[i]);
 		execvp(argv[0], argv);
@@ -494,9 +510,7 @@ live_trace_start(struct live_trace *live, const char *const *options,
 			 test_tmpdir());
 		out = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		setpgid(0, 0);
-		dup2(in, 0);
-		dup2(out, 1);
-		dup2(err, 2);
+		redirect_std(in, out, err);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}

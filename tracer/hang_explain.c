@@ -1276,7 +1276,8 @@ hang_explain(const struct ft_wait_graph *graph, pid_t pid)
 		if (t->blocked && t->blocked_ns < report->blocked_ns)
 			report->blocked_ns = t->blocked_ns;
 		/* The leader speaks for the process, unless it runs. */
-		if (!primary || (t->facts.tid == pid && t->blocked))
+		if (!primary ||
+		    (t->blocked && (t->facts.tid == pid || !primary->blocked)))
 			primary = t;
 	}
 	if (report->blocked_ns == UINT64_MAX)

@@ -1,0 +1,598 @@
+/*
+ * Integration tests of the hang detector: examples that really deadlock
+ * and waits that are fine, traced with --hang-after=2.  Each test ends
+ * the processes it started, by pid, once the reports it waits for came.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define PYTHON "/usr/bin/python3"
+
+static const char *const hang_options[] = { "--hang-after=2", NULL };
+static const char *const no_command[] = { NULL };
+
+/* Returns the hang event of pid, waiting for it if it has not come. */
+static json_t *
+hang_of(struct live_trace *live, pid_t pid)
+{
+	json_t *event = trace_event(&live->result, "hang", pid, 0);
+	int i;
+
+	for (i = 0; !event && i < 32; i++) {
+		event = live_trace_next(live, "hang", NULL);
+		if (!event)
+			return NULL;
+		if (json_int(event, "pid") != pid)
+			event = NULL;
+	}
+	return event;
+}
+
+/* Kills, by pid, every process that the trace has shown so far. */
+static void
+kill_family(struct live_trace *live)
+{
+	size_t i;
+
+	live_trace_pump(live);
+	for (i = 0; i < live->result.count; i++) {
+		json_t *e = live->result.events[i];
+		const char *kind = json_str(e, "event");
+
+		if (!kind)
+			continue;
+		if (!strcmp(kind, "exec") || !strcmp(kind, "attach"))
+			kill((pid_t)json_int(e, "pid"), SIGKILL);
+		else if (!strcmp(kind, "fork"))
+			kill((pid_t)json_int(e, "child"), SIGKILL);
+	}
+}
+
+static void
+finish(struct live_trace *live)
+{
+	kill_family(live);
+	live_trace_finish(live);
+	assert_false(live->result.timed_out);
+	trace_result_free(&live->result);
+}
+
+static bool
+has_related(const json_t *hang, pid_t pid)
+{
+	json_t *related = json_object_get(hang, "related");
+	size_t i;
+
+	for (i = 0; i < json_array_size(related); i++)
+		if (json_integer_value(json_array_get(related, i)) == pid)
+			return true;
+	return false;
+}
+
+/* Returns true when the stack has function at line (any line if 0). */
+static bool
+stack_has(const json_t *thread, const char *function, int line)
+{
+	json_t *stack = json_object_get(thread, "stack");
+	size_t i;
+
+	for (i = 0; i < json_array_size(stack); i++) {
+		json_t *frame = json_array_get(stack, i);
+		const char *name = json_str(frame, "function");
+
+		if (name && !strcmp(name, function) &&
+		    (!line || json_int(frame, "line") == line))
+			return true;
+	}
+	return false;
+}
+
+static const char *
+wait_kind(const json_t *hang)
+{
+	return json_str(json_object_get(hang, "waits_on"), "kind");
+}
+
+static bool
+deadlock(const json_t *hang)
+{
+	return json_is_true(json_object_get(hang, "deadlock"));
+}
+
+static void
+hang_fork_lock_names_the_thread_left_behind(void **state)
+{
+	const char *command[] = { example_path("fork_lock"), "60", NULL };
+	struct live_trace live;
+	json_t *thread, *fork, *other, *hang, *threads;
+	pid_t holder, child, parent;
+	char wanted[128];
+
+	(void)state;
+	assert_int_equal(live_trace_start(&live, hang_options, command), 0);
+	thread = live_trace_next(&live, "thread", NULL);
+	assert_non_null(thread);
+	holder = (pid_t)json_int(thread, "child");
+	fork = live_trace_next(&live, "fork", NULL);
+	assert_non_null(fork);
+	parent = (pid_t)json_int(fork, "pid");
+	child = (pid_t)json_int(fork, "child");
+
+	/* The fork warns of the thread the child does not get. */
+	threads = json_object_get(fork, "other_threads");
+	assert_int_equal(json_array_size(threads), 1);
+	other = json_array_get(threads, 0);
+	assert_int_equal(json_int(other, "tid"), holder);
+	assert_string_equal(json_str(other, "name"), "holder");
+	assert_string_equal(json_str(json_object_get(other, "syscall"), "name"),
+			    "pause");
+	assert_true(stack_has(
+		other, "hold_lock",
+		marker_line("examples/fork_lock.c", "holder sleeps")));
+
+	hang = hang_of(&live, child);
+	assert_non_null(hang);
+	assert_true(deadlock(hang));
+	assert_string_equal(json_str(hang, "cause"), "lock_not_copied");
+	assert_int_equal(json_int(hang, "owner"), holder);
+	assert_string_equal(wait_kind(hang), "futex");
+	snprintf(wanted, sizeof(wanted),
+		 "deadlocked: it waits for a mutex that thread %d (holder) "
+		 "of %d held when %d forked it",
+		 (int)holder, (int)parent, (int)parent);
+	assert_non_null(strstr(json_str(hang, "message"), wanted));
+	assert_true(json_real_value(json_object_get(hang, "blocked_for")) >=
+		    2.0);
+	threads = json_object_get(hang, "threads");
+	assert_int_equal(json_array_size(threads), 1);
+	assert_true(
+		stack_has(json_array_get(threads, 0), "main",
+			  marker_line("examples/fork_lock.c", "child locks")));
+
+	/* The parent only waits, for a child that is deadlocked. */
+	hang = hang_of(&live, parent);
+	assert_non_null(hang);
+	assert_false(deadlock(hang));
+	assert_string_equal(json_str(hang, "cause"), "waiting");
+	assert_true(has_related(hang, child));
+	assert_int_equal(json_array_size(json_object_get(hang, "threads")), 2);
+	finish(&live);
+}
+
+static void
+hang_pipe_wait_shows_the_cycle(void **state)
+{
+	const char *command[] = { example_path("pipe_wait"), "60", NULL };
+	struct live_trace live;
+	json_t *fork, *hang, *waits_on;
+	pid_t parent, child;
+	char wanted[160];
+
+	(void)state;
+	assert_int_equal(live_trace_start(&live, hang_options, command), 0);
+	fork = live_trace_next(&live, "fork", NULL);
+	assert_non_null(fork);
+	parent = (pid_t)json_int(fork, "pid");
+	child = (pid_t)json_int(fork, "child");
+
+	hang = hang_of(&live, child);
+	assert_non_null(hang);
+	assert_true(deadlock(hang));
+	assert_string_equal(json_str(hang, "cause"), "wait_cycle");
+	waits_on = json_object_get(hang, "waits_on");
+	assert_string_equal(json_str(waits_on, "kind"), "write");
+	assert_int_equal(json_integer_value(json_array_get(
+				 json_object_get(waits_on, "fds"), 0)),
+			 4);
+	assert_true(!strncmp(json_str(waits_on, "file"), "pipe:[", 6));
+	snprintf(wanted, sizeof(wanted),
+		 "deadlocked in a wait cycle: %d waits to write to %s (fd 4), "
+		 "which only %d reads (its fd 3); %d waits in wait4() for its "
+		 "child %d",
+		 (int)child, json_str(waits_on, "file"), (int)parent,
+		 (int)parent, (int)child);
+	assert_non_null(strstr(json_str(hang, "message"), wanted));
+	assert_true(has_related(hang, parent));
+	assert_true(has_related(hang, child));
+
+	hang = hang_of(&live, parent);
+	assert_non_null(hang);
+	assert_string_equal(json_str(hang, "cause"), "wait_cycle");
+	assert_string_equal(wait_kind(hang), "child");
+	assert_int_equal(json_int(json_object_get(hang, "waits_on"), "child"),
+			 child);
+	finish(&live);
+}
+
+static void
+hang_python_logging_lock_after_fork(void **state)
+{
+	const char *command[] = { PYTHON,
+				  source_path("examples/"
+					      "py_logging_fork.py"),
+				  "60", NULL };
+	struct live_trace live;
+	json_t *thread, *fork, *hang, *evidence;
+	pid_t logger, parent, child;
+	char wanted[128];
+
+	(void)state;
+	assert_int_equal(live_trace_start(&live, hang_options, command), 0);
+	thread = live_trace_next(&live, "thread", NULL);
+	assert_non_null(thread);
+	logger = (pid_t)json_int(thread, "child");
+	fork = live_trace_next(&live, "fork", NULL);
+	assert_non_null(fork);
+	parent = (pid_t)json_int(fork, "pid");
+	child = (pid_t)json_int(fork, "child");
+	assert_int_equal(
+		json_int(json_array_get(json_object_get(fork, "other_"
+							      "threads"),
+					0),
+			 "tid"),
+		logger);
+
+	hang = hang_of(&live, child);
+	assert_non_null(hang);
+	assert_true(deadlock(hang));
+	assert_string_equal(json_str(hang, "cause"), "futex");
+	snprintf(wanted, sizeof(wanted),
+		 "; %d forked it while its thread %d ran, and a lock that "
+		 "thread held stays locked here",
+		 (int)parent, (int)logger);
+	assert_non_null(strstr(json_str(hang, "message"), wanted));
+	evidence = json_object_get(hang, "evidence");
+	snprintf(wanted, sizeof(wanted),
+		 "at the fork, thread %d (python3) of %d was in futex()",
+		 (int)logger, (int)parent);
+	assert_true(!strncmp(json_string_value(json_array_get(evidence, 0)),
+			     wanted, strlen(wanted)));
+
+	hang = hang_of(&live, parent);
+	assert_non_null(hang);
+	assert_true(deadlock(hang));
+	assert_string_equal(json_str(hang, "cause"), "waits_for_deadlocked");
+	assert_true(has_related(hang, child));
+	finish(&live);
+}
+
+static void
+hang_python_pool_forked_with_lock_held(void **state)
+{
+	const char *command[] = { PYTHON,
+				  source_path("examples/py_pool_lock.py"), "60",
+				  NULL };
+	struct live_trace live;
+	json_t *fork, *hang;
+	pid_t parent, workers[2];
+	int i;
+
+	(void)state;
+	assert_int_equal(live_trace_start(&live, hang_options, command), 0);
+	for (i = 0; i < 2; i++) {
+		fork = live_trace_next(&live, "fork", NULL);
+		assert_non_null(fork);
+		parent = (pid_t)json_int(fork, "pid");
+		workers[i] = (pid_t)json_int(fork, "child");
+	}
+	for (i = 0; i < 2; i++) {
+		hang = hang_of(&live, workers[i]);
+		assert_non_null(hang);
+		assert_true(deadlock(hang));
+		assert_string_equal(json_str(hang, "cause"), "futex");
+	}
+	hang = hang_of(&live, parent);
+	assert_non_null(hang);
+	assert_true(deadlock(hang));
+	assert_string_equal(json_str(hang, "cause"), "waits_for_deadlocked");
+	assert_true(has_related(hang, workers[0]));
+	assert_true(has_related(hang, workers[1]));
+	finish(&live);
+}
+
+static void
+hang_python_pool_with_killed_worker(void **state)
+{
+	const char *command[] = { PYTHON,
+				  source_path("examples/py_pool_killed.py"),
+				  "60", NULL };
+	struct live_trace live;
+	json_t *exec, *exit, *hang, *peer;
+	pid_t parent, killed = 0;
+	int i;
+
+	(void)state;
+	assert_int_equal(live_trace_start(&live, hang_options, command), 0);
+	exec = live_trace_next(&live, "exec", NULL);
+	assert_non_null(exec);
+	parent = (pid_t)json_int(exec, "pid");
+	for (i = 0; i < 8 && !killed; i++) {
+		exit = live_trace_next(&live, "exit", NULL);
+		assert_non_null(exit);
+		if (json_str(exit, "signal") &&
+		    !strcmp(json_str(exit, "signal"), "SIGKILL"))
+			killed = (pid_t)json_int(exit, "pid");
+	}
+	assert_true(killed > 0);
+
+	hang = hang_of(&live, parent);
+	assert_non_null(hang);
+	assert_true(deadlock(hang));
+	assert_string_equal(json_str(hang, "cause"), "dead_peer");
+	assert_string_equal(wait_kind(hang), "read");
+	peer = json_object_get(hang, "peer");
+	assert_int_equal(json_int(peer, "pid"), killed);
+	assert_string_equal(json_str(peer, "signal"), "SIGKILL");
+	assert_non_null(strstr(json_str(hang, "message"),
+			       "which held its write end, was killed by "
+			       "SIGKILL"));
+	finish(&live);
+}
+
+/* Traces command until the root's hang report, which claims no deadlock. */
+static void
+expect_only_waiting(const char *const *command, const char *kind,
+		    const char *words)
+{
+	struct live_trace live;
+	json_t *exec, *hang;
+	size_t i;
+
+	assert_int_equal(live_trace_start(&live, hang_options, command), 0);
+	exec = live_trace_next(&live, "exec", NULL);
+	assert_non_null(exec);
+	hang = hang_of(&live, (pid_t)json_int(exec, "pid"));
+	assert_non_null(hang);
+	assert_false(deadlock(hang));
+	assert_string_equal(json_str(hang, "cause"), "waiting");
+	assert_string_equal(wait_kind(hang), kind);
+	if (!strstr(json_str(hang, "message"), words))
+		print_message("message: %s\n", json_str(hang, "message"));
+	assert_non_null(strstr(json_str(hang, "message"), words));
+	live_trace_pump(&live);
+	for (i = 0; i < live.result.count; i++)
+		if (!strcmp(json_str(live.result.events[i], "event") ?: "",
+			    "hang"))
+			assert_false(deadlock(live.result.events[i]));
+	finish(&live);
+}
+
+static void
+hang_timed_sleep_is_waiting(void **state)
+{
+	const char *command[] = { "/bin/sleep", "30", NULL };
+
+	(void)state;
+	expect_only_waiting(command, "sleep", "its timeout will end the wait");
+}
+
+static void
+hang_accept_loop_is_waiting(void **state)
+{
+	const char *command[] = { PYTHON, "-c",
+				  "import signal, socket\n"
+				  "signal.alarm(60)\n"
+				  "server = socket.socket()\n"
+				  "server.bind(('127.0.0.1', 0))\n"
+				  "server.listen()\n"
+				  "while True:\n"
+				  "    server.accept()[0].close()\n",
+				  NULL };
+
+	(void)state;
+	expect_only_waiting(command, "accept",
+			    "something outside the family can end it");
+}
+
+static void
+hang_terminal_read_is_waiting(void **state)
+{
+	const char *command[] = { PYTHON, "-c",
+				  "import os, signal\n"
+				  "signal.alarm(60)\n"
+				  "master, slave = os.openpty()\n"
+				  "os.read(slave, 1)\n",
+				  NULL };
+
+	(void)state;
+	expect_only_waiting(command, "read", "waits to read its terminal");
+}
+
+static void
+hang_parent_of_working_child_is_waiting(void **state)
+{
+	char script[512];
+	const char *command[] = { "/bin/sh", "-c", script, NULL };
+
+	(void)state;
+	snprintf(script, sizeof(script), "%s; true", example_path("busy"));
+	expect_only_waiting(command, "child",
+			    "which is not blocked, can end it");
+}
+
+static void
+hang_after_zero_reports_nothing(void **state)
+{
+	const char *options[] = { "--hang-after=0", NULL };
+	const char *command[] = { example_path("fork_lock"), "3", NULL };
+	struct trace_result r;
+
+	(void)state;
+	assert_int_equal(trace_run(&r, options, command), 0);
+	assert_int_equal(trace_count(&r, "hang", 0), 0);
+	/* The warning at the fork does not depend on the detector. */
+	assert_non_null(json_object_get(trace_event(&r, "fork", 0, 0),
+					"other_threads"));
+	assert_int_equal(r.exit_code, 128 + SIGALRM);
+	trace_result_free(&r);
+}
+
+/* Starts an example untraced; its first line of output is read. */
+static pid_t
+start_untraced(const char *name, char *line, size_t size)
+{
+	int fds[2];
+	FILE *fp;
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execl(example_path(name), name, "60", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	fp = fdopen(fds[0], "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(line, (int)size, fp));
+	fclose(fp);
+	return pid;
+}
+
+/* Waits until /proc shows pid sleeping in system call nr. */
+static void
+wait_for_syscall(pid_t pid, long nr)
+{
+	struct timespec pause_time = { 0, 1000000 };
+	char path[64];
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	for (i = 0; i < TRACE_TIMEOUT * 1000; i++) {
+		FILE *fp = fopen(path, "re");
+		long seen = -1;
+
+		if (fp) {
+			if (fscanf(fp, "%ld", &seen) != 1)
+				seen = -1;
+			fclose(fp);
+		}
+		if (seen == nr)
+			return;
+		nanosleep(&pause_time, NULL);
+	}
+	fail_msg("pid %d never entered system call %ld", (int)pid, nr);
+}
+
+static json_t *
+snapshot_process(json_t *processes, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(processes); i++) {
+		json_t *p = json_array_get(processes, i), *found;
+
+		if (json_int(p, "pid") == pid)
+			return p;
+		found = snapshot_process(json_object_get(p, "children"), pid);
+		if (found)
+			return found;
+	}
+	return NULL;
+}
+
+static void
+snapshot_explains_attached_deadlock(void **state)
+{
+	char line[256], pid_text[16];
+	const char *options[] = { "--snapshot", "-p", pid_text, NULL };
+	struct trace_result r;
+	json_t *snapshot, *child_record, *hang;
+	int child = 0, holder = 0, status;
+	pid_t parent;
+
+	(void)state;
+	parent = start_untraced("fork_lock", line, sizeof(line));
+	assert_int_equal(sscanf(line,
+				"child %d waits for the lock that thread %d",
+				&child, &holder),
+			 2);
+	wait_for_syscall(child, 202); /* futex */
+	snprintf(pid_text, sizeof(pid_text), "%d", (int)parent);
+	assert_int_equal(trace_run(&r, options, no_command), 0);
+	snapshot = trace_event(&r, "snapshot", 0, 0);
+	assert_non_null(snapshot);
+	child_record =
+		snapshot_process(json_object_get(snapshot, "tree"), child);
+	assert_non_null(child_record);
+	hang = json_object_get(child_record, "hang");
+	assert_non_null(hang);
+	assert_true(deadlock(hang));
+	/* Attached after the fork, it sees the owner but not the fork. */
+	assert_string_equal(json_str(hang, "cause"), "lock_owner_gone");
+	assert_int_equal(json_int(hang, "owner"), holder);
+	trace_result_free(&r);
+	kill(child, SIGKILL);
+	kill(parent, SIGKILL);
+	assert_int_equal(waitpid(parent, &status, 0), parent);
+}
+
+static void
+attached_family_is_reported(void **state)
+{
+	char line[256], pid_text[16];
+	const char *options[] = { "--hang-after=1", "-p", pid_text, NULL };
+	struct live_trace live;
+	json_t *hang;
+	int status;
+	pid_t parent;
+
+	(void)state;
+	/* pipe_wait prints nothing before it hangs: use fork_lock's line. */
+	parent = start_untraced("fork_lock", line, sizeof(line));
+	snprintf(pid_text, sizeof(pid_text), "%d", (int)parent);
+	assert_int_equal(live_trace_start(&live, options, no_command), 0);
+	hang = hang_of(&live, parent);
+	assert_non_null(hang);
+	assert_false(deadlock(hang));
+	assert_true(json_array_size(json_object_get(hang, "related")) == 1);
+	hang = hang_of(&live, (pid_t)json_integer_value(json_array_get(
+				      json_object_get(hang, "related"), 0)));
+	assert_non_null(hang);
+	assert_true(deadlock(hang));
+	assert_string_equal(json_str(hang, "cause"), "lock_owner_gone");
+	kill((pid_t)json_int(hang, "pid"), SIGKILL);
+	kill(parent, SIGKILL);
+	assert_int_equal(waitpid(parent, &status, 0), parent);
+	live_trace_finish(&live);
+	assert_false(live.result.timed_out);
+	trace_result_free(&live.result);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(hang_fork_lock_names_the_thread_left_behind),
+		cmocka_unit_test(hang_pipe_wait_shows_the_cycle),
+		cmocka_unit_test(hang_python_logging_lock_after_fork),
+		cmocka_unit_test(hang_python_pool_forked_with_lock_held),
+		cmocka_unit_test(hang_python_pool_with_killed_worker),
+		cmocka_unit_test(hang_timed_sleep_is_waiting),
+		cmocka_unit_test(hang_accept_loop_is_waiting),
+		cmocka_unit_test(hang_terminal_read_is_waiting),
+		cmocka_unit_test(hang_parent_of_working_child_is_waiting),
+		cmocka_unit_test(hang_after_zero_reports_nothing),
+		cmocka_unit_test(snapshot_explains_attached_deadlock),
+		cmocka_unit_test(attached_family_is_reported),
+	};
+
+	return cmocka_run_group_tests_name("hang", tests, NULL, NULL);
+}
