@@ -217,6 +217,58 @@ hang_pipe_wait_shows_the_cycle(void **state)
 	finish(&live);
 }
 
+/*
+ * Traces a Python example in which the parent waits for its child, which
+ * waits to write to file_prefix ("pipe:[" or "socket:["), and checks
+ * that both are reported in one wait cycle.
+ */
+static void
+expect_write_cycle(const char *script, const char *creation,
+		   const char *child_comm, const char *file_prefix)
+{
+	const char *command[] = { PYTHON, source_path(script), "60", NULL };
+	struct live_trace live;
+	json_t *fork, *hang, *waits_on;
+	pid_t parent, child;
+
+	assert_int_equal(live_trace_start(&live, hang_options, command), 0);
+	fork = live_trace_next(&live, creation, NULL);
+	assert_non_null(fork);
+	parent = (pid_t)json_int(fork, "pid");
+	child = (pid_t)json_int(fork, "child");
+	hang = hang_of(&live, child);
+	assert_non_null(hang);
+	assert_true(deadlock(hang));
+	assert_string_equal(json_str(hang, "cause"), "wait_cycle");
+	assert_string_equal(json_str(hang, "comm"), child_comm);
+	waits_on = json_object_get(hang, "waits_on");
+	assert_string_equal(json_str(waits_on, "kind"), "write");
+	assert_true(!strncmp(json_str(waits_on, "file"), file_prefix,
+			     strlen(file_prefix)));
+	hang = hang_of(&live, parent);
+	assert_non_null(hang);
+	assert_string_equal(json_str(hang, "cause"), "wait_cycle");
+	assert_true(has_related(hang, child));
+	finish(&live);
+}
+
+static void
+hang_python_subprocess_wait_before_read(void **state)
+{
+	(void)state;
+	/* Python starts the child with vfork() and an exec of head. */
+	expect_write_cycle("examples/py_subprocess_wait.py", "vfork", "head",
+			   "pipe:[");
+}
+
+static void
+hang_python_socket_pair_wait_before_read(void **state)
+{
+	(void)state;
+	expect_write_cycle("examples/py_socket_wait.py", "fork", "python3",
+			   "socket:[");
+}
+
 static void
 hang_python_logging_lock_after_fork(void **state)
 {
@@ -582,6 +634,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hang_fork_lock_names_the_thread_left_behind),
 		cmocka_unit_test(hang_pipe_wait_shows_the_cycle),
+		cmocka_unit_test(hang_python_subprocess_wait_before_read),
+		cmocka_unit_test(hang_python_socket_pair_wait_before_read),
 		cmocka_unit_test(hang_python_logging_lock_after_fork),
 		cmocka_unit_test(hang_python_pool_forked_with_lock_held),
 		cmocka_unit_test(hang_python_pool_with_killed_worker),

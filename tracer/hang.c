@@ -22,13 +22,22 @@
 #include <sys/sysmacros.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 
 #include "forktrace/error.h"
 #include "forktrace/hang.h"
 #include "forktrace/loop.h"
 #include "forktrace/procfs.h"
 #include "forktrace/xmalloc.h"
+
+/* A member must live this long for its files to be kept at its end. */
+#define EXIT_FILES_MIN_AGE_NS 2000000u
 
 /* Ended members whose files are kept, the oldest dropped first. */
 #define ENDED_MAX 512
@@ -160,9 +169,21 @@ is_terminal_name(const char *name)
 	       !strncmp(name, "/dev/tty", 8) || !strcmp(name, "/dev/console");
 }
 
+/* Parses "pipe:[123]" or "socket:[123]" after prefix; 0 if it is not. */
+static unsigned long
+anon_inode(const char *name, const char *prefix)
+{
+	size_t len = strlen(prefix);
+
+	if (strncmp(name, prefix, len) || name[len] != '[')
+		return 0;
+	return strtoul(name + len + 1, NULL, 10);
+}
+
 /*
- * Reads the open files of the thread's process from dir, a /proc fd
- * directory.  With only_ipc, keeps only pipes and sockets.
+ * Reads the open files of a process from dir, a /proc fd directory.  With
+ * only_ipc, keeps only pipes and sockets, and costs one readlink() for
+ * each other descriptor.
  */
 static void
 read_files(const char *dir, struct ft_wait_process *process, bool only_ipc)
@@ -176,32 +197,42 @@ read_files(const char *dir, struct ft_wait_process *process, bool only_ipc)
 	dfd = dirfd(d);
 	while ((entry = readdir(d))) {
 		struct ft_wait_file file = { 0 };
-		struct stat target, link;
-		char name[sizeof(file.name)];
+		struct stat st;
 		ssize_t n;
 
 		if (!isdigit((unsigned char)entry->d_name[0]))
 			continue;
-		if (fstatat(dfd, entry->d_name, &target, 0) < 0 ||
-		    fstatat(dfd, entry->d_name, &link, AT_SYMLINK_NOFOLLOW) < 0)
+		n = readlinkat(dfd, entry->d_name, file.name,
+			       sizeof(file.name) - 1);
+		if (n <= 0)
 			continue;
-		if (S_ISFIFO(target.st_mode))
+		file.name[n] = '\0';
+		file.fd = atoi(entry->d_name);
+		if ((file.inode = anon_inode(file.name, "pipe:")))
 			file.kind = FT_FILE_PIPE;
-		else if (S_ISSOCK(target.st_mode))
+		else if ((file.inode = anon_inode(file.name, "socket:")))
 			file.kind = FT_FILE_SOCKET;
 		else if (only_ipc)
 			continue;
-		n = readlinkat(dfd, entry->d_name, name, sizeof(name) - 1);
-		name[n > 0 ? n : 0] = '\0';
-		if (file.kind == FT_FILE_OTHER && S_ISCHR(target.st_mode) &&
-		    is_terminal_name(name))
-			file.kind = FT_FILE_TERMINAL;
-		file.fd = atoi(entry->d_name);
-		file.inode = (unsigned long)target.st_ino;
-		/* The link's mode bits say how the descriptor was opened. */
-		file.can_read = link.st_mode & S_IRUSR;
-		file.can_write = link.st_mode & S_IWUSR;
-		memcpy(file.name, name, sizeof(name));
+		else if (fstatat(dfd, entry->d_name, &st, 0) == 0) {
+			file.inode = (unsigned long)st.st_ino;
+			if (S_ISFIFO(st.st_mode))
+				file.kind = FT_FILE_PIPE; /* a named one */
+			else if (S_ISSOCK(st.st_mode))
+				file.kind = FT_FILE_SOCKET;
+			else if (S_ISCHR(st.st_mode) &&
+				 is_terminal_name(file.name))
+				file.kind = FT_FILE_TERMINAL;
+		}
+		/* The link's own mode bits say how it was opened. */
+		if (file.kind == FT_FILE_PIPE &&
+		    fstatat(dfd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
+			    0) {
+			file.can_read = st.st_mode & S_IRUSR;
+			file.can_write = st.st_mode & S_IWUSR;
+		} else {
+			file.can_read = file.can_write = true;
+		}
 		*wait_process_add_file(process) = file;
 	}
 	closedir(d);
@@ -212,12 +243,22 @@ hang_note_exit(struct tracer *t, const struct task *task)
 {
 	struct hang_state *h = t->hang;
 	struct ft_wait_process scratch = { 0 };
+	const struct ft_process *process;
 	struct task *leader;
 	struct ended *slot;
 	char dir[64];
 	size_t i;
 
 	if (!h)
+		return;
+	/*
+	 * Reading the files costs some 15 us: a process younger than
+	 * EXIT_FILES_MIN_AGE_NS is let go without, so that the cost stays
+	 * under 1% of any lifetime.
+	 */
+	process = family_process(t->family, task->tgid);
+	if (!process ||
+	    tracer_now(t) - process->start_ns < EXIT_FILES_MIN_AGE_NS)
 		return;
 	/*
 	 * Files stay with the process while any thread lives: keep them at
@@ -571,6 +612,86 @@ read_maps(struct ft_wait_process *p)
 	free(text);
 }
 
+static bool
+graph_has_sockets(const struct ft_wait_graph *graph)
+{
+	size_t i, j;
+
+	for (i = 0; i < graph->count; i++)
+		for (j = 0; j < graph->processes[i].file_count; j++)
+			if (graph->processes[i].files[j].kind == FT_FILE_SOCKET)
+				return true;
+	return false;
+}
+
+static void
+set_peer(struct ft_wait_graph *graph, unsigned long inode, unsigned long peer)
+{
+	size_t i, j;
+
+	for (i = 0; i < graph->count; i++)
+		for (j = 0; j < graph->processes[i].file_count; j++) {
+			struct ft_wait_file *f = &graph->processes[i].files[j];
+
+			if (f->kind == FT_FILE_SOCKET && f->inode == inode)
+				f->peer = peer;
+		}
+}
+
+/*
+ * Finds the peer of every connected Unix socket in the graph, from the
+ * kernel's socket diagnostics (what ss -x shows).  A socket left without
+ * a peer counts as reachable from outside.
+ */
+static void
+read_unix_peers(struct ft_wait_graph *graph)
+{
+	struct {
+		struct nlmsghdr header;
+		struct unix_diag_req request;
+	} query = {
+		.header = { .nlmsg_len = sizeof(query),
+			    .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			    .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
+		.request = { .sdiag_family = AF_UNIX,
+			     .udiag_states = ~0u,
+			     .udiag_show = UDIAG_SHOW_PEER },
+	};
+	long buf[8192 / sizeof(long)];
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+			NETLINK_SOCK_DIAG);
+	bool done = false;
+
+	if (fd < 0)
+		return;
+	if (send(fd, &query, sizeof(query), 0) != (ssize_t)sizeof(query))
+		done = true;
+	while (!done) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *h = (struct nlmsghdr *)buf;
+
+		if (n <= 0)
+			break;
+		for (; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			struct unix_diag_msg *msg = NLMSG_DATA(h);
+			struct rtattr *attr = (struct rtattr *)(msg + 1);
+			int len = (int)(h->nlmsg_len -
+					NLMSG_LENGTH(sizeof(*msg)));
+
+			if (h->nlmsg_type == NLMSG_DONE ||
+			    h->nlmsg_type == NLMSG_ERROR) {
+				done = true;
+				break;
+			}
+			for (; RTA_OK(attr, len); attr = RTA_NEXT(attr, len))
+				if (attr->rta_type == UNIX_DIAG_PEER)
+					set_peer(graph, msg->udiag_ino,
+						 *(uint32_t *)RTA_DATA(attr));
+		}
+	}
+	close(fd);
+}
+
 static struct ft_wait_process *
 graph_find(struct ft_wait_graph *graph, pid_t pid)
 {
@@ -821,6 +942,8 @@ build_graph(struct tracer *t, struct ft_wait_graph *graph, bool instant)
 			p->fork_thread_count = note->count;
 		}
 	}
+	if (graph_has_sockets(graph))
+		read_unix_peers(graph);
 	add_untraced_children(&b);
 	count = waited_pipes(graph, inodes, sizeof(inodes) / sizeof(inodes[0]));
 	if (count)
