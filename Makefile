@@ -144,6 +144,7 @@ check-build: $(BIN) $(EXAMPLES) $(TESTS)
 bench: $(BIN) $(EXAMPLES)
 	@tests/bench/stacks.sh $(BUILD)
 	@tests/bench/snapshot.sh $(BUILD)
+	@tests/bench/hang.sh $(BUILD)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

@@ -112,24 +112,38 @@ deadlock(const json_t *hang)
 	return json_is_true(json_object_get(hang, "deadlock"));
 }
 
+/*
+ * Starts a trace of a program that starts a thread and then forks, and
+ * returns the fork event, with the thread, the parent and the child.
+ */
+static json_t *
+start_thread_and_fork(struct live_trace *live, const char *const *command,
+		      pid_t *thread, pid_t *parent, pid_t *child)
+{
+	json_t *event;
+
+	assert_int_equal(live_trace_start(live, hang_options, command), 0);
+	event = live_trace_next(live, "thread", NULL);
+	assert_non_null(event);
+	*thread = (pid_t)json_int(event, "child");
+	event = live_trace_next(live, "fork", NULL);
+	assert_non_null(event);
+	*parent = (pid_t)json_int(event, "pid");
+	*child = (pid_t)json_int(event, "child");
+	return event;
+}
+
 static void
 hang_fork_lock_names_the_thread_left_behind(void **state)
 {
 	const char *command[] = { example_path("fork_lock"), "60", NULL };
 	struct live_trace live;
-	json_t *thread, *fork, *other, *hang, *threads;
+	json_t *fork, *other, *hang, *threads;
 	pid_t holder, child, parent;
 	char wanted[128];
 
 	(void)state;
-	assert_int_equal(live_trace_start(&live, hang_options, command), 0);
-	thread = live_trace_next(&live, "thread", NULL);
-	assert_non_null(thread);
-	holder = (pid_t)json_int(thread, "child");
-	fork = live_trace_next(&live, "fork", NULL);
-	assert_non_null(fork);
-	parent = (pid_t)json_int(fork, "pid");
-	child = (pid_t)json_int(fork, "child");
+	fork = start_thread_and_fork(&live, command, &holder, &parent, &child);
 
 	/* The fork warns of the thread the child does not get. */
 	threads = json_object_get(fork, "other_threads");
@@ -277,19 +291,12 @@ hang_python_logging_lock_after_fork(void **state)
 					      "py_logging_fork.py"),
 				  "60", NULL };
 	struct live_trace live;
-	json_t *thread, *fork, *hang, *evidence;
+	json_t *fork, *hang, *evidence;
 	pid_t logger, parent, child;
 	char wanted[128];
 
 	(void)state;
-	assert_int_equal(live_trace_start(&live, hang_options, command), 0);
-	thread = live_trace_next(&live, "thread", NULL);
-	assert_non_null(thread);
-	logger = (pid_t)json_int(thread, "child");
-	fork = live_trace_next(&live, "fork", NULL);
-	assert_non_null(fork);
-	parent = (pid_t)json_int(fork, "pid");
-	child = (pid_t)json_int(fork, "child");
+	fork = start_thread_and_fork(&live, command, &logger, &parent, &child);
 	assert_int_equal(
 		json_int(json_array_get(json_object_get(fork, "other_"
 							      "threads"),

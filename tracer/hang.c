@@ -3,12 +3,12 @@
  * process once all its threads have sat in the same system call, using
  * no CPU time, for --hang-after seconds.
  *
- * A sample reads two small /proc files per thread.  Only when a process
- * has newly hung does the detector read more: the open files and shared
- * mappings of every member, the futex words and poll sets that blocked
- * calls point to, and the holders of the family's pipes among all the
- * processes it may read.  It builds the wait graph from them and lets
- * tracer/hang_explain.c say why.
+ * A sample reads two small /proc files per thread.  Only for a process
+ * that has newly hung does the detector read more.  It reads the open
+ * files and shared mappings of every member, the futex words and poll
+ * sets that blocked calls point to, and which readable processes hold the
+ * family's pipes.  From these it builds the wait graph, which
+ * tracer/hang_explain.c explains.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -224,7 +224,7 @@ read_files(const char *dir, struct ft_wait_process *process, bool only_ipc)
 				 is_terminal_name(file.name))
 				file.kind = FT_FILE_TERMINAL;
 		}
-		/* The link's own mode bits say how it was opened. */
+		/* The link's own mode bits show how it was opened. */
 		if (file.kind == FT_FILE_PIPE &&
 		    fstatat(dfd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
 			    0) {
@@ -563,7 +563,7 @@ resolve_epoll(struct ft_wait_process *p, pid_t tid, struct ft_wait *wait)
  * Reads the shared mappings of p and places its threads' shared futexes.
  * A private mapping keeps a futex to this process.  Only a deleted file
  * or shared anonymous memory is known to be shared within the family
- * alone; a futex in any other file may have waiters and wakers anywhere.
+ * alone.  A futex in any other file may have wakers anywhere.
  */
 static void
 read_maps(struct ft_wait_process *p)

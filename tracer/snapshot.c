@@ -357,6 +357,9 @@ snapshot_take_threads(struct tracer *t, const pid_t *tids, size_t count,
 			snapshot->threads[snapshot->count].state = 'T';
 		snapshot->count++;
 	}
+	if (snapshot->count)
+		qsort(snapshot->threads, snapshot->count,
+		      sizeof(*snapshot->threads), compare_tid);
 	/* A snapshot under way owns the interrupts: go without stacks. */
 	if (with_stacks && !t->snapshot && snapshot->count) {
 		take_stacks(t, snapshot, snapshot_stacks(t));
