@@ -401,6 +401,39 @@ hang_python_pool_with_killed_worker(void **state)
 	finish(&live);
 }
 
+static void
+hang_vfork_parent_waits_for_child(void **state)
+{
+	const char *command[] = { example_path("vfork_lock"), "60", NULL };
+	struct live_trace live;
+	json_t *vfork, *hang, *threads;
+	pid_t parent, child;
+
+	(void)state;
+	assert_int_equal(live_trace_start(&live, hang_options, command), 0);
+	vfork = live_trace_next(&live, "vfork", NULL);
+	assert_non_null(vfork);
+	parent = (pid_t)json_int(vfork, "pid");
+	child = (pid_t)json_int(vfork, "child");
+	hang = hang_of(&live, child);
+	assert_non_null(hang);
+	assert_true(deadlock(hang));
+	assert_string_equal(json_str(hang, "cause"), "lock_owner_gone");
+	assert_int_equal(json_int(hang, "owner"), parent);
+	hang = hang_of(&live, parent);
+	assert_non_null(hang);
+	assert_true(deadlock(hang));
+	assert_string_equal(json_str(hang, "cause"), "waits_for_deadlocked");
+	assert_true(has_related(hang, child));
+	assert_string_equal(wait_kind(hang), "child");
+	/* An uninterruptible sleep cannot stop for its stack. */
+	threads = json_object_get(hang, "threads");
+	assert_int_equal(json_array_size(threads), 1);
+	assert_string_equal(json_str(json_array_get(threads, 0), "state"), "D");
+	assert_null(json_object_get(json_array_get(threads, 0), "stack"));
+	finish(&live);
+}
+
 /* Traces command until the root's hang report, which claims no deadlock. */
 static void
 expect_only_waiting(const char *const *command, const char *kind,
@@ -646,6 +679,7 @@ main(void)
 		cmocka_unit_test(hang_python_logging_lock_after_fork),
 		cmocka_unit_test(hang_python_pool_forked_with_lock_held),
 		cmocka_unit_test(hang_python_pool_with_killed_worker),
+		cmocka_unit_test(hang_vfork_parent_waits_for_child),
 		cmocka_unit_test(hang_timed_sleep_is_waiting),
 		cmocka_unit_test(hang_accept_loop_is_waiting),
 		cmocka_unit_test(hang_terminal_read_is_waiting),

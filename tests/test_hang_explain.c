@@ -199,6 +199,17 @@ decode_other_calls(void **state)
 		if (cases[i].kind == FT_WAIT_CHILD)
 			assert_int_equal(wait.child, cases[i].child);
 	}
+	/* A vfork parent waits for its child. */
+	facts = call(1, SYS_vfork, 0, 0, 0, 0);
+	wait_decode(&facts, &wait, NULL, NULL);
+	assert_int_equal(wait.kind, FT_WAIT_CHILD);
+	assert_true(wait.vfork);
+	facts = call(1, SYS_clone, 0x4111, 0, 0, 0); /* CLONE_VFORK | ... */
+	wait_decode(&facts, &wait, NULL, NULL);
+	assert_true(wait.vfork);
+	facts = call(1, SYS_clone, 0x1200011, 0, 0, 0); /* fork()'s flags */
+	wait_decode(&facts, &wait, NULL, NULL);
+	assert_int_equal(wait.kind, FT_WAIT_OTHER);
 	/* epoll_wait is resolved later through its descriptor. */
 	facts = call(1, SYS_epoll_wait, 9, 0, 8, (uint64_t)-1);
 	wait_decode(&facts, &wait, NULL, NULL);

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "forktrace/family.h"
+#include "forktrace/hang.h"
 #include "forktrace/output.h"
 
 #include "events.h"
@@ -1077,6 +1078,103 @@ json_quiet_twice_end_writes_nothing(void **state)
 	capture_free(&c);
 }
 
+static void
+json_hang_event_fields(void **state)
+{
+	static char message[] = "deadlocked in a wait cycle: ...";
+	static char line[] = "evidence line";
+	static char *evidence[] = { line };
+	static pid_t related[] = { ROOT_PID, 101 };
+	struct ft_thread_snapshot thread = { .tid = ROOT_PID, .pid = ROOT_PID };
+	struct ft_snapshot threads = { .threads = &thread, .count = 1 };
+	struct ft_hang_report report = { .pid = ROOT_PID, .tid = ROOT_PID };
+	struct ft_event event =
+		make_event(FT_EVENT_HANG, ROOT_PID, 3000000000u);
+	struct capture c = { 0 };
+	json_t *waits_on, *peer;
+
+	(void)state;
+	strcpy(thread.name, "sh");
+	thread.state = 'S';
+	report.deadlock = true;
+	report.cause = FT_HANG_DEAD_PEER;
+	report.message = message;
+	report.evidence = evidence;
+	report.evidence_count = 1;
+	report.related = related;
+	report.related_count = 2;
+	report.blocked_ns = 2500000000u;
+	report.wait.kind = FT_WAIT_READ;
+	report.wait.fd_count = 1;
+	report.wait.fds[0] = 5;
+	strcpy(report.wait_file, "pipe:[42]");
+	report.peer_pid = 101;
+	report.peer_status = SIGKILL;
+	report.peer_end_ns = 1000000000u;
+	report.threads = &threads;
+	event.hang = &report;
+	capture_start(&c);
+	setup_root_sh(&c);
+	assert_true(deliver(&c, &event));
+	capture_close(&c);
+
+	assert_int_equal(c.count, 1);
+	assert_event_base(c.lines[0], "hang", 3000000, ROOT_PID, ROOT_PID,
+			  ROOT_PPID, "sh");
+	assert_json_bool(c.lines[0], "deadlock", true);
+	assert_json_str(c.lines[0], "cause", "dead_peer");
+	assert_json_str(c.lines[0], "message", message);
+	assert_json_us(c.lines[0], "blocked_for", 2500000);
+	assert_json_int(c.lines[0], "thread", ROOT_PID);
+	waits_on = json_object_get(c.lines[0], "waits_on");
+	assert_json_str(waits_on, "kind", "read");
+	assert_json_bool(waits_on, "timed", false);
+	assert_json_str(waits_on, "file", "pipe:[42]");
+	assert_int_equal(json_integer_value(json_array_get(
+				 json_object_get(waits_on, "fds"), 0)),
+			 5);
+	assert_string_equal(
+		json_string_value(json_array_get(
+			json_object_get(c.lines[0], "evidence"), 0)),
+		"evidence line");
+	assert_int_equal(
+		json_array_size(json_object_get(c.lines[0], "related")), 2);
+	peer = json_object_get(c.lines[0], "peer");
+	assert_json_int(peer, "pid", 101);
+	assert_json_str(peer, "signal", "SIGKILL");
+	assert_json_us(peer, "end", 1000000);
+	assert_json_absent(c.lines[0], "owner");
+	assert_int_equal(
+		json_array_size(json_object_get(c.lines[0], "threads")), 1);
+	capture_free(&c);
+}
+
+static void
+json_fork_lists_other_threads(void **state)
+{
+	struct ft_thread_snapshot other = { .tid = 102, .pid = ROOT_PID };
+	struct ft_snapshot threads = { .threads = &other, .count = 1 };
+	struct ft_event event =
+		creation_event(FT_EVENT_FORK, ROOT_PID, 101, 1500000);
+	struct capture c = { 0 };
+	json_t *list;
+
+	(void)state;
+	strcpy(other.name, "worker");
+	other.state = 'S';
+	event.other_threads = &threads;
+	capture_start(&c);
+	setup_root_sh(&c);
+	assert_true(deliver(&c, &event));
+	capture_close(&c);
+	list = json_object_get(c.lines[0], "other_threads");
+	assert_int_equal(json_array_size(list), 1);
+	assert_json_int(json_array_get(list, 0), "tid", 102);
+	assert_json_str(json_array_get(list, 0), "name", "worker");
+	assert_json_str(json_array_get(list, 0), "state", "S");
+	capture_free(&c);
+}
+
 int
 main(void)
 {
@@ -1112,6 +1210,8 @@ main(void)
 		cmocka_unit_test(json_quiet_writes_only_summary),
 		cmocka_unit_test(json_quiet_twice_skips_events),
 		cmocka_unit_test(json_quiet_twice_end_writes_nothing),
+		cmocka_unit_test(json_hang_event_fields),
+		cmocka_unit_test(json_fork_lists_other_threads),
 	};
 
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "forktrace/family.h"
+#include "forktrace/hang.h"
 #include "forktrace/output.h"
 
 #include "events.h"
@@ -827,6 +828,105 @@ text_quiet_twice_writes_nothing(void **state)
 	capture_free(&c);
 }
 
+/* A hang report of the root, with one evidence line and one thread. */
+static struct ft_event
+hang_event(struct ft_hang_report *report, struct ft_snapshot *threads,
+	   struct ft_thread_snapshot *thread)
+{
+	static char message[] = "deadlocked: it waits for a mutex";
+	static char line[] = "at the fork, thread 7 (holder) was in pause()";
+	static char *evidence[] = { line };
+	struct ft_event event =
+		make_event(FT_EVENT_HANG, ROOT_PID, 3000000000u);
+
+	memset(thread, 0, sizeof(*thread));
+	thread->tid = ROOT_PID;
+	thread->pid = ROOT_PID;
+	strcpy(thread->name, "sh");
+	thread->state = 'S';
+	threads->threads = thread;
+	threads->count = 1;
+	memset(report, 0, sizeof(*report));
+	report->pid = ROOT_PID;
+	report->tid = ROOT_PID;
+	report->deadlock = true;
+	report->cause = FT_HANG_FUTEX;
+	report->message = message;
+	report->evidence = evidence;
+	report->evidence_count = 1;
+	report->blocked_ns = 2500000000u;
+	report->threads = threads;
+	event.hang = report;
+	return event;
+}
+
+static void
+text_hang_report_lines(void **state)
+{
+	struct ft_hang_report report;
+	struct ft_snapshot threads = { 0 };
+	struct ft_thread_snapshot thread;
+	struct ft_event event = hang_event(&report, &threads, &thread);
+
+	(void)state;
+	check_one_line(&plain_opts, &event,
+		       "  3.000000 100 sh: hang: deadlocked: it waits for a "
+		       "mutex\n"
+		       "             all threads blocked for 2.5s\n"
+		       "             at the fork, thread 7 (holder) was in "
+		       "pause()\n"
+		       "             thread 100 sh S cpu 0.000s\n");
+}
+
+static void
+text_hang_report_shown_under_quiet(void **state)
+{
+	struct ft_options quiet = { .quiet = 1 }, silent = { .quiet = 2 };
+	struct ft_hang_report report;
+	struct ft_snapshot threads = { 0 };
+	struct ft_thread_snapshot thread;
+	struct ft_event event = hang_event(&report, &threads, &thread);
+	struct capture c = { .opts = silent };
+
+	(void)state;
+	check_one_line(&quiet, &event,
+		       "  3.000000 100 sh: hang: deadlocked: it waits for a "
+		       "mutex\n"
+		       "             all threads blocked for 2.5s\n"
+		       "             at the fork, thread 7 (holder) was in "
+		       "pause()\n"
+		       "             thread 100 sh S cpu 0.000s\n");
+	capture_start(&c);
+	setup_root_sh(&c);
+	deliver(&c, &event);
+	capture_close(&c);
+	assert_string_equal(c.text, "");
+	capture_free(&c);
+}
+
+static void
+text_fork_warns_of_other_threads(void **state)
+{
+	struct ft_event event =
+		creation_event(FT_EVENT_FORK, ROOT_PID, 101, 1000000);
+	struct ft_thread_snapshot other = { .tid = 102, .pid = ROOT_PID };
+	struct ft_snapshot threads = { .threads = &other, .count = 1 };
+
+	(void)state;
+	strcpy(other.name, "worker");
+	other.state = 'S';
+	other.in_syscall = true;
+	other.syscall_nr = 34; /* pause */
+	event.other_threads = &threads;
+	check_one_line(&plain_opts, &event,
+		       "  0.001000 100 sh: fork 101\n"
+		       "             warning: 101 gets only the thread that "
+		       "called fork(); a lock that this other thread holds "
+		       "stays locked in it:\n"
+		       "               thread 102 worker S in pause(0x0, 0x0, "
+		       "0x0, 0x0, 0x0, 0x0) cpu 0.000s\n");
+}
+
 int
 main(void)
 {
@@ -861,6 +961,9 @@ main(void)
 		cmocka_unit_test(text_colour_codes_when_enabled),
 		cmocka_unit_test(text_quiet_writes_only_tree),
 		cmocka_unit_test(text_quiet_twice_writes_nothing),
+		cmocka_unit_test(text_hang_report_lines),
+		cmocka_unit_test(text_hang_report_shown_under_quiet),
+		cmocka_unit_test(text_fork_warns_of_other_threads),
 	};
 
 	return cmocka_run_group_tests_name("text", tests, NULL, NULL);

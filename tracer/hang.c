@@ -73,7 +73,9 @@ struct hang_state {
 	uint64_t tick_ns;
 	int timer_fd;
 	struct pidmap samples; /* tid -> struct sample */
-	struct pidmap reported; /* tgid -> 1, while it stays hung */
+	/* tgid -> 1 + its CPU time in clock ticks when it was reported */
+	struct pidmap reported;
+	struct pidmap marking; /* the tgids reported in this tick */
 	struct pidmap fork_notes; /* child pid -> struct fork_note */
 	struct ended ended[ENDED_MAX];
 	size_t ended_next; /* the ring's next slot */
@@ -408,6 +410,7 @@ sample_blocked(const struct sample *s)
 struct process_sum {
 	unsigned threads; /* live ones, zombies left out */
 	bool all_blocked;
+	unsigned long long cpu; /* its threads' CPU time, in clock ticks */
 	uint64_t since_ns; /* the latest that any of them blocked */
 };
 
@@ -452,6 +455,7 @@ sample_task(pid_t tid, void *value, void *data)
 		pidmap_put(&sm->sums, task->tgid, sum);
 	}
 	sum->threads++;
+	sum->cpu += fresh.cpu;
 	/* A job-control stop is a stop, not a hang. */
 	if (!sample_blocked(s) || (task->flags & TASK_LISTENING))
 		sum->all_blocked = false;
@@ -472,13 +476,21 @@ find_hung(pid_t tgid, void *value, void *data)
 	struct hung_list *list = data;
 	struct hang_state *h = list->t->hang;
 	struct process_sum *sum = value;
+	uintptr_t reported;
 
+	reported = (uintptr_t)pidmap_get(&h->reported, tgid);
 	if (!sum->threads || !sum->all_blocked ||
 	    list->now - sum->since_ns < h->after_ns) {
-		pidmap_remove(&h->reported, tgid);
+		/*
+		 * A reported process must have run to be reported again: a
+		 * thread seen awake for a moment, using no CPU time, as
+		 * after forktrace's own interrupt, is the same hang.
+		 */
+		if (reported && sum->cpu + 1 != reported)
+			pidmap_remove(&h->reported, tgid);
 		return;
 	}
-	if (pidmap_get(&h->reported, tgid))
+	if (reported)
 		return;
 	if (list->count == list->capacity)
 		list->pids =
@@ -1019,7 +1031,22 @@ report_hung(struct tracer *t, const struct ft_wait_graph *graph, pid_t pid)
 	tracer_emit(t, &event);
 	hang_report_free(report);
 	snapshot_free(threads);
+	/* Marked with a CPU time of 0 until remember_cpu() sets it. */
 	pidmap_put(&t->hang->reported, pid, (void *)1);
+}
+
+/* Adds a thread's CPU time to its newly reported process's mark. */
+static void
+remember_cpu(pid_t tid, void *value, void *data)
+{
+	struct hang_state *h = data;
+	struct task *task = value;
+	struct sample *s = pidmap_get(&h->samples, tid);
+	uintptr_t mark = (uintptr_t)pidmap_get(&h->reported, task->tgid);
+
+	if (s && mark && pidmap_get(&h->marking, task->tgid))
+		pidmap_put(&h->reported, task->tgid,
+			   (void *)(mark + (uintptr_t)s->cpu));
 }
 
 static void
@@ -1051,9 +1078,14 @@ hang_tick(struct tracer *t)
 	if (!list.count)
 		return;
 	build_graph(t, &graph, false);
-	for (i = 0; i < list.count; i++)
+	for (i = 0; i < list.count; i++) {
 		report_hung(t, &graph, list.pids[i]);
+		pidmap_put(&h->marking, list.pids[i], (void *)1);
+	}
 	rebaseline_all(t);
+	/* Each mark is 1 + the CPU time after forktrace's interrupts. */
+	pidmap_each(&t->tasks, remember_cpu, h);
+	pidmap_free(&h->marking);
 	wait_graph_free(&graph);
 	free(list.pids);
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -206,11 +207,21 @@ decode_select(const struct ft_thread_snapshot *facts, struct ft_wait *wait,
 	}
 }
 
+/* A vfork parent waits for whichever child it made to exec or exit. */
+static void
+set_vfork_wait(struct ft_wait *wait)
+{
+	wait->kind = FT_WAIT_CHILD;
+	wait->child = -1;
+	wait->vfork = true;
+}
+
 void
 wait_decode(const struct ft_thread_snapshot *facts, struct ft_wait *wait,
 	    ft_read_memory read_memory, void *data)
 {
 	const uint64_t *a = facts->syscall_args;
+	uint64_t flags; /* clone3()'s, the first field of struct clone_args */
 
 	memset(wait, 0, sizeof(*wait));
 	wait->epoll_fd = -1;
@@ -230,6 +241,20 @@ wait_decode(const struct ft_thread_snapshot *facts, struct ft_wait *wait,
 	case SYS_wait4:
 		wait->kind = FT_WAIT_CHILD;
 		wait->child = (pid_t)a[0];
+		break;
+	case SYS_vfork:
+		set_vfork_wait(wait);
+		break;
+	case SYS_clone:
+		if (a[0] & CLONE_VFORK)
+			set_vfork_wait(wait);
+		break;
+	case SYS_clone3:
+		if (read_memory &&
+		    read_memory(facts->tid, a[0], &flags, sizeof(flags),
+				data) &&
+		    (flags & CLONE_VFORK))
+			set_vfork_wait(wait);
 		break;
 	case SYS_waitid:
 		wait->kind = FT_WAIT_CHILD;
@@ -709,7 +734,12 @@ add_wait_words(struct strbuf *sb, const struct ft_wait_graph *graph,
 				    wait->timed ? ", with a timeout" : "");
 		break;
 	case FT_WAIT_CHILD:
-		if (wait->child > 0) {
+		if (wait->vfork) {
+			strbuf_addf(sb,
+				    "waits in %s() until its child execs or "
+				    "exits",
+				    call);
+		} else if (wait->child > 0) {
 			strbuf_addf(sb, "waits in %s() for its child ", call);
 			add_process_name(sb, graph, wait->child);
 		} else if (wait->child == -1) {

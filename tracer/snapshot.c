@@ -261,8 +261,13 @@ take_stacks(struct tracer *t, struct ft_snapshot *snapshot,
 	for (i = 0; i < snapshot->count; i++) {
 		struct ft_thread_snapshot *thread = &snapshot->threads[i];
 
-		/* A zombie never stops; its stack is gone anyway. */
-		if (thread->state == 'Z' || thread->state == 'X')
+		/*
+		 * A zombie never stops, and its stack is gone anyway.  A
+		 * thread in an uninterruptible sleep, such as a vfork
+		 * parent, stops only when the sleep ends.
+		 */
+		if (thread->state == 'Z' || thread->state == 'X' ||
+		    thread->state == 'D')
 			continue;
 		if (ptrace(PTRACE_INTERRUPT, thread->tid, 0L, 0L) == 0) {
 			t->snapshot_pending++;

@@ -70,6 +70,7 @@ struct ft_wait {
 	pid_t futex_owner; /* the mutex's owner thread, or 0 */
 	/* FT_WAIT_CHILD: pid, -1 for any child, -PGID for a group */
 	pid_t child;
+	bool vfork; /* a vfork parent, until its child execs or exits */
 };
 
 /* One thread of a process in the graph. */
