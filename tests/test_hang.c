@@ -183,7 +183,17 @@ hang_fork_lock_names_the_thread_left_behind(void **state)
 	assert_string_equal(json_str(hang, "cause"), "waiting");
 	assert_true(has_related(hang, child));
 	assert_int_equal(json_array_size(json_object_get(hang, "threads")), 2);
-	finish(&live);
+
+	/* The tree marks the deadlocked child, and only it. */
+	kill_family(&live);
+	live_trace_finish(&live);
+	assert_false(live.result.timed_out);
+	assert_string_equal(
+		json_str(trace_process(&live.result, child), "deadlock_cause"),
+		"lock_not_copied");
+	assert_null(json_object_get(trace_process(&live.result, parent),
+				    "deadlock_cause"));
+	trace_result_free(&live.result);
 }
 
 static void

@@ -905,6 +905,36 @@ text_hang_report_shown_under_quiet(void **state)
 }
 
 static void
+text_tree_marks_deadlocked_process(void **state)
+{
+	struct ft_hang_report report;
+	struct ft_snapshot threads = { 0 };
+	struct ft_thread_snapshot thread;
+	struct ft_event hang = hang_event(&report, &threads, &thread);
+	struct ft_event killed =
+		exit_event(ROOT_PID, ROOT_PID, SIGKILL, 4000000000u);
+	struct capture c = { 0 };
+	char *expected = NULL;
+	size_t expected_len = 0;
+	FILE *fp = open_memstream(&expected, &expected_len);
+
+	(void)state;
+	capture_start(&c);
+	setup_root_sh(&c);
+	setup_event(&c, &hang);
+	setup_event(&c, &killed);
+	capture_end(&c, 4000000000u);
+	fprintf(fp, "\nfamily of 1 process in 4.000s:\n");
+	fprintf(fp, TREE_HEADER);
+	add_row(fp, "100 sh -c x",
+		"    0.000s 4.000s killed by SIGKILL, deadlocked (futex)");
+	fclose(fp);
+	assert_string_equal(c.text, expected);
+	free(expected);
+	capture_free(&c);
+}
+
+static void
 text_fork_warns_of_other_threads(void **state)
 {
 	struct ft_event event =
@@ -964,6 +994,7 @@ main(void)
 		cmocka_unit_test(text_hang_report_lines),
 		cmocka_unit_test(text_hang_report_shown_under_quiet),
 		cmocka_unit_test(text_fork_warns_of_other_threads),
+		cmocka_unit_test(text_tree_marks_deadlocked_process),
 	};
 
 	return cmocka_run_group_tests_name("text", tests, NULL, NULL);

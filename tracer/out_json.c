@@ -501,6 +501,9 @@ json_process(const struct ft_process *process)
 		json_object_set_new(object, "lost", json_true());
 	else
 		json_object_set_new(object, "detached", json_true());
+	if (process->deadlocked)
+		json_object_set_new(object, "deadlock_cause",
+				    json_string(process->hang_cause));
 
 	for (program = process->programs; program; program = program->next)
 		json_array_append_new(programs, json_program(program));

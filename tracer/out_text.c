@@ -510,6 +510,11 @@ add_tree_rows(const struct ft_output *out, struct strbuf *sb,
 	if (process->thread_count)
 		strbuf_addf(sb, ", %u thread%s", process->thread_count,
 			    process->thread_count == 1 ? "" : "s");
+	if (process->deadlocked) {
+		strbuf_addstr(sb, ", ");
+		add_colored(out, sb, COLOR_RED, "deadlocked");
+		strbuf_addf(sb, " (%s)", process->hang_cause);
+	}
 	strbuf_addch(sb, '\n');
 
 	if (!root)
