@@ -1,6 +1,7 @@
 /* Running forktrace on real commands for the integration tests. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pty.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -463,9 +464,13 @@ add_event_line(struct trace_result *result, const char *line, size_t len)
 		result->summary = event;
 }
 
-int
-live_trace_start(struct live_trace *live, const char *const *options,
-		 const char *const *command)
+/*
+ * Starts forktrace for live_trace_start() or live_trace_start_tty(); with
+ * tty, on a new pseudo-terminal whose master is kept in live->tty.
+ */
+static int
+live_start(struct live_trace *live, const char *const *options,
+	   const char *const *command, bool tty)
 {
 	char fifo[128];
 	const char *argv[256];
@@ -473,6 +478,7 @@ live_trace_start(struct live_trace *live, const char *const *options,
 	pid_t pid;
 
 	memset(live, 0, sizeof(*live));
+	live->tty = -1;
 	snprintf(fifo, sizeof(fifo), "%s/live.fifo", test_tmpdir());
 	unlink(fifo);
 	if (mkfifo(fifo, 0600) < 0)
@@ -495,9 +501,14 @@ live_trace_start(struct live_trace *live, const char *const *options,
 	argv[n] = NULL;
 
 	fflush(NULL);
-	pid = fork();
+	pid = tty ? forkpty(&live->tty, NULL, NULL, NULL) : fork();
 	if (pid < 0)
 		return -1;
+	if (pid == 0 && tty) {
+		/* A session of its own, with the terminal in the foreground. */
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
 	if (pid == 0) {
 		char err_path[128];
 		int in = open("/dev/null", O_RDONLY);
@@ -514,9 +525,24 @@ live_trace_start(struct live_trace *live, const char *const *options,
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
-	setpgid(pid, pid);
+	if (!tty)
+		setpgid(pid, pid);
 	live->pid = pid;
 	return 0;
+}
+
+int
+live_trace_start(struct live_trace *live, const char *const *options,
+		 const char *const *command)
+{
+	return live_start(live, options, command, false);
+}
+
+int
+live_trace_start_tty(struct live_trace *live, const char *const *options,
+		     const char *const *command)
+{
+	return live_start(live, options, command, true);
 }
 
 /* Keeps room for at least 64 KiB more in the live buffer. */
@@ -647,6 +673,9 @@ live_trace_finish(struct live_trace *live)
 	free(live->buf);
 	live->buf = NULL;
 	wait_bounded(live->pid, &live->result);
+	if (live->tty >= 0)
+		close(live->tty);
+	live->tty = -1;
 	snprintf(err_path, sizeof(err_path), "%s/live.err", test_tmpdir());
 	live->result.err = read_whole_file(err_path);
 	snprintf(err_path, sizeof(err_path), "%s/live.out", test_tmpdir());

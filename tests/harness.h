@@ -67,11 +67,20 @@ struct live_trace {
 	size_t capacity;
 	size_t len;
 	struct trace_result result;
+	int tty; /* the pseudo-terminal's master, or -1 */
 };
 
 /* Starts forktrace --json -o FIFO OPTIONS... -- COMMAND.  Returns 0 or -1. */
 int live_trace_start(struct live_trace *live, const char *const *options,
 		     const char *const *command);
+
+/*
+ * The same, with forktrace and the family on a new pseudo-terminal, in
+ * its foreground process group, and their output going to it.  The test
+ * writes keys to live->tty.
+ */
+int live_trace_start_tty(struct live_trace *live, const char *const *options,
+			 const char *const *command);
 
 /*
  * Reads events until one of this kind whose comm is comm (NULL: any)

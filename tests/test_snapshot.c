@@ -201,6 +201,80 @@ sigquit_prints_snapshot_and_goes_on(void **state)
 	trace_result_free(&live.result);
 }
 
+/* Returns the snapshot's thread tid, searching the whole tree. */
+static json_t *
+snapshot_thread_of(json_t *processes, pid_t tid)
+{
+	size_t i, j;
+
+	for (i = 0; i < json_array_size(processes); i++) {
+		json_t *p = json_array_get(processes, i), *found;
+		json_t *threads = json_object_get(p, "threads");
+
+		for (j = 0; j < json_array_size(threads); j++)
+			if (json_int(json_array_get(threads, j), "tid") == tid)
+				return json_array_get(threads, j);
+		found = snapshot_thread_of(json_object_get(p, "children"), tid);
+		if (found)
+			return found;
+	}
+	return NULL;
+}
+
+static void
+quit_key_snapshot_spares_family(void **state)
+{
+	const char *command[] = { "/bin/sleep", "60", NULL };
+	struct live_trace live;
+	json_t *exec, *snapshot, *thread;
+	pid_t sleeper;
+
+	(void)state;
+	assert_int_equal(live_trace_start_tty(&live, NULL, command), 0);
+	exec = live_trace_next(&live, "exec", NULL);
+	assert_non_null(exec);
+	sleeper = (pid_t)json_int(exec, "pid");
+	/* Ctrl-\ sends SIGQUIT to forktrace and to the sleep alike. */
+	assert_int_equal(write(live.tty, "\034", 1), 1);
+	snapshot = live_trace_next(&live, "snapshot", NULL);
+	assert_non_null(snapshot);
+	thread = snapshot_thread_of(json_object_get(snapshot, "tree"), sleeper);
+	assert_non_null(thread);
+	assert_string_equal(json_str(thread, "state"), "S");
+	/* The sleep did not get it: it still sleeps, and no signal showed. */
+	live_trace_pump(&live);
+	assert_int_equal(process_state(sleeper), 'S');
+	assert_int_equal(trace_count(&live.result, "signal", sleeper), 0);
+	kill(sleeper, SIGKILL);
+	live_trace_finish(&live);
+	assert_false(live.result.timed_out);
+	assert_int_equal(live.result.exit_code, 128 + SIGKILL);
+	trace_result_free(&live.result);
+}
+
+static void
+quit_by_kill_reaches_program(void **state)
+{
+	const char *command[] = { "/bin/sleep", "60", NULL };
+	struct live_trace live;
+	json_t *exec, *signal_event;
+	pid_t sleeper;
+
+	(void)state;
+	assert_int_equal(live_trace_start(&live, NULL, command), 0);
+	exec = live_trace_next(&live, "exec", NULL);
+	assert_non_null(exec);
+	sleeper = (pid_t)json_int(exec, "pid");
+	/* A SIGQUIT that a process sends is the program's to take. */
+	kill(sleeper, SIGQUIT);
+	signal_event = live_trace_next(&live, "signal", NULL);
+	assert_non_null(signal_event);
+	assert_string_equal(json_str(signal_event, "signal"), "SIGQUIT");
+	live_trace_finish(&live);
+	assert_int_equal(live.result.exit_code, 128 + SIGQUIT);
+	trace_result_free(&live.result);
+}
+
 static void
 snapshot_of_busy_worker(void **state)
 {
@@ -271,6 +345,8 @@ main(void)
 		cmocka_unit_test(snapshot_shows_every_thread),
 		cmocka_unit_test(sigquit_prints_snapshot_and_goes_on),
 		cmocka_unit_test(snapshot_of_busy_worker),
+		cmocka_unit_test(quit_key_snapshot_spares_family),
+		cmocka_unit_test(quit_by_kill_reaches_program),
 		cmocka_unit_test(snapshot_needs_attach),
 	};
 

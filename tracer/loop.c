@@ -490,6 +490,25 @@ handle_exec(struct tracer *t, struct task *task)
 }
 
 /* Handles a signal-delivery stop: report the signal and deliver it. */
+/* How long after Ctrl-\ a member's SIGQUIT from the kernel is withheld */
+#define QUIT_KEY_WINDOW_NS 1000000000u
+
+/*
+ * Returns true when the terminal has just sent forktrace a SIGQUIT
+ * (Ctrl-\), which it sent to the whole foreground group at once: to
+ * forktrace it is the key for a snapshot, so the members do not get it.
+ */
+static bool
+quit_key_pressed(const struct tracer *t)
+{
+	sigset_t pending;
+
+	if (t->quit_key_ns &&
+	    tracer_now(t) - t->quit_key_ns < QUIT_KEY_WINDOW_NS)
+		return true;
+	return sigpending(&pending) == 0 && sigismember(&pending, SIGQUIT) == 1;
+}
+
 static void
 handle_signal(struct tracer *t, struct task *task, int signo)
 {
@@ -524,6 +543,11 @@ handle_signal(struct tracer *t, struct task *task, int signo)
 	/* The program got it itself: passing it on would repeat it. */
 	if (task->tgid == t->root_pid && signo == t->forward_signo)
 		t->forward_signo = 0;
+	if (signo == SIGQUIT && event.si_code == SI_KERNEL &&
+	    quit_key_pressed(t)) {
+		tracer_release(t, task, 0);
+		return;
+	}
 	if (signal_is_fatal_fault(signo))
 		event.stack = stack = capture_stack(t, task, FT_STACKS_SIGNAL);
 	tracer_emit(t, &event);
@@ -763,6 +787,24 @@ forward_timeout_ms(const struct tracer *t)
 	return (int)((t->forward_at_ns - now) / 1000000u) + 1;
 }
 
+/*
+ * Handles the stops that Ctrl-\ causes in the members, for up to 50 ms,
+ * so that the snapshot shows them where they were and not in a stop.
+ */
+static void
+settle_quit_key(struct tracer *t)
+{
+	uint64_t deadline = tracer_now(t) + 50000000u;
+
+	while (tracer_now(t) < deadline) {
+		struct pollfd pfd = { .fd = t->signal_fd, .events = POLLIN };
+
+		tracer_drain_waits(t);
+		if (poll(&pfd, 1, 10) < 0 && errno != EINTR)
+			break;
+	}
+}
+
 /* Prints where every thread of the family is, and goes on tracing. */
 static void
 print_snapshot(struct tracer *t)
@@ -789,6 +831,11 @@ handle_interrupt(struct tracer *t, const struct signalfd_siginfo *si)
 	char name[16];
 
 	if (signo == SIGQUIT) {
+		if (si->ssi_code == SI_KERNEL) {
+			/* The members' copies of Ctrl-\ are withheld first. */
+			t->quit_key_ns = tracer_now(t);
+			settle_quit_key(t);
+		}
 		print_snapshot(t);
 		return;
 	}

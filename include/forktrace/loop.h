@@ -75,6 +75,7 @@ struct tracer {
 	unsigned long long root_recent_signals;
 	bool root_stop_followed; /* forktrace stopped with the program */
 	int forward_signo; /* a signal to pass on to the program, or 0 */
+	uint64_t quit_key_ns; /* when the terminal last sent SIGQUIT, or 0 */
 	uint64_t forward_at_ns; /* when, unless the program gets it first */
 
 	/* Children handed over to a debugger: pid -> struct paused_child */
