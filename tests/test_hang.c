@@ -428,12 +428,13 @@ hang_vfork_parent_waits_for_child(void **state)
 	hang = hang_of(&live, child);
 	assert_non_null(hang);
 	assert_true(deadlock(hang));
-	assert_string_equal(json_str(hang, "cause"), "lock_owner_gone");
-	assert_int_equal(json_int(hang, "owner"), parent);
+	/* The child shares the memory of its parent, which holds the lock. */
+	assert_string_equal(json_str(hang, "cause"), "wait_cycle");
+	assert_true(has_related(hang, parent));
 	hang = hang_of(&live, parent);
 	assert_non_null(hang);
 	assert_true(deadlock(hang));
-	assert_string_equal(json_str(hang, "cause"), "waits_for_deadlocked");
+	assert_string_equal(json_str(hang, "cause"), "wait_cycle");
 	assert_true(has_related(hang, child));
 	assert_string_equal(wait_kind(hang), "child");
 	/* An uninterruptible sleep cannot stop for its stack. */
@@ -521,8 +522,7 @@ hang_parent_of_working_child_is_waiting(void **state)
 
 	(void)state;
 	snprintf(script, sizeof(script), "%s; true", example_path("busy"));
-	expect_only_waiting(command, "child",
-			    "which is not blocked, can end it");
+	expect_only_waiting(command, "child", "which is running, can end it");
 }
 
 static void
@@ -637,8 +637,8 @@ snapshot_explains_attached_deadlock(void **state)
 	hang = json_object_get(child_record, "hang");
 	assert_non_null(hang);
 	assert_true(deadlock(hang));
-	/* Attached after the fork, it sees the owner but not the fork. */
-	assert_string_equal(json_str(hang, "cause"), "lock_owner_gone");
+	/* Attached after the fork, it finds the owner in the parent. */
+	assert_string_equal(json_str(hang, "cause"), "lock_not_copied");
 	assert_int_equal(json_int(hang, "owner"), holder);
 	trace_result_free(&r);
 	kill(child, SIGKILL);
@@ -669,7 +669,7 @@ attached_family_is_reported(void **state)
 				      json_object_get(hang, "related"), 0)));
 	assert_non_null(hang);
 	assert_true(deadlock(hang));
-	assert_string_equal(json_str(hang, "cause"), "lock_owner_gone");
+	assert_string_equal(json_str(hang, "cause"), "lock_not_copied");
 	kill((pid_t)json_int(hang, "pid"), SIGKILL);
 	kill(parent, SIGKILL);
 	assert_int_equal(waitpid(parent, &status, 0), parent);

@@ -476,8 +476,8 @@ running_child_or_reader_is_no_deadlock(void **state)
 	r = explain(&graph, 60);
 	assert_false(r->deadlock);
 	assert_string_equal(r->message,
-			    "waiting: waits in wait4() for any child; 61 "
-			    "(busy), which is not blocked, can end it");
+			    "waiting: it waits in wait4() for any child; 61 "
+			    "(busy), which is running, can end it");
 	assert_int_equal(r->related_count, 1);
 	assert_int_equal(r->related[0], 61);
 	hang_report_free(r);
@@ -517,7 +517,7 @@ outside_and_timed_waits_are_no_deadlock(void **state)
 	r = explain(&graph, 70);
 	assert_false(r->deadlock);
 	assert_string_equal(r->message,
-			    "waiting: waits to read its terminal /dev/pts/3 "
+			    "waiting: it waits to read its terminal /dev/pts/3 "
 			    "(fd 0); something outside the family can end "
 			    "it");
 	hang_report_free(r);
@@ -535,9 +535,10 @@ outside_and_timed_waits_are_no_deadlock(void **state)
 	blocked(sleeper, 72, &sleep_wait);
 	r = explain(&graph, 72);
 	assert_false(r->deadlock);
-	assert_string_equal(r->message,
-			    "waiting: sleeps in nanosleep(), a timed wait; its "
-			    "timeout will end the wait");
+	assert_string_equal(
+		r->message,
+		"waiting: it sleeps in nanosleep(), a timed wait; its "
+		"timeout will end the wait");
 	hang_report_free(r);
 
 	/* A pipe that a process outside the family writes. */

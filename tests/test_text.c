@@ -872,7 +872,7 @@ text_hang_report_lines(void **state)
 	check_one_line(&plain_opts, &event,
 		       "  3.000000 100 sh: hang: deadlocked: it waits for a "
 		       "mutex\n"
-		       "             all threads blocked for 2.5s\n"
+		       "             all threads blocked for at least 2.5s\n"
 		       "             at the fork, thread 7 (holder) was in "
 		       "pause()\n"
 		       "             thread 100 sh S cpu 0.000s\n");
@@ -892,7 +892,7 @@ text_hang_report_shown_under_quiet(void **state)
 	check_one_line(&quiet, &event,
 		       "  3.000000 100 sh: hang: deadlocked: it waits for a "
 		       "mutex\n"
-		       "             all threads blocked for 2.5s\n"
+		       "             all threads blocked for at least 2.5s\n"
 		       "             at the fork, thread 7 (holder) was in "
 		       "pause()\n"
 		       "             thread 100 sh S cpu 0.000s\n");
@@ -951,7 +951,7 @@ text_fork_warns_of_other_threads(void **state)
 	check_one_line(&plain_opts, &event,
 		       "  0.001000 100 sh: fork 101\n"
 		       "             warning: 101 gets only the thread that "
-		       "called fork(); a lock that this other thread holds "
+		       "called fork(); any lock that this other thread holds "
 		       "stays locked in it:\n"
 		       "               thread 102 worker S in pause(0x0, 0x0, "
 		       "0x0, 0x0, 0x0, 0x0) cpu 0.000s\n");

@@ -73,7 +73,10 @@ struct hang_state {
 	uint64_t tick_ns;
 	int timer_fd;
 	struct pidmap samples; /* tid -> struct sample */
-	/* tgid -> 1 + its CPU time in clock ticks when it was reported */
+	/*
+	 * tgid -> 1 + the sum of its threads' wait signatures when it was
+	 * reported: it is reported again only when it hangs elsewhere
+	 */
 	struct pidmap reported;
 	struct pidmap marking; /* the tgids reported in this tick */
 	struct pidmap fork_notes; /* child pid -> struct fork_note */
@@ -400,6 +403,19 @@ read_sample(pid_t pid, pid_t tid, struct sample *s)
 	return true;
 }
 
+/* Returns a hash of the thread and the call it waits in. */
+static uint64_t
+wait_signature(pid_t tid, const struct sample *s)
+{
+	uint64_t hash = 1469598103934665603ull ^ (uint64_t)tid;
+	size_t i;
+
+	hash = (hash ^ (uint64_t)s->nr) * 1099511628211ull;
+	for (i = 0; i < 6; i++)
+		hash = (hash ^ s->args[i]) * 1099511628211ull;
+	return hash;
+}
+
 static bool
 sample_blocked(const struct sample *s)
 {
@@ -410,7 +426,7 @@ sample_blocked(const struct sample *s)
 struct process_sum {
 	unsigned threads; /* live ones, zombies left out */
 	bool all_blocked;
-	unsigned long long cpu; /* its threads' CPU time, in clock ticks */
+	uint64_t signature; /* the sum of its threads' wait signatures */
 	uint64_t since_ns; /* the latest that any of them blocked */
 };
 
@@ -455,7 +471,7 @@ sample_task(pid_t tid, void *value, void *data)
 		pidmap_put(&sm->sums, task->tgid, sum);
 	}
 	sum->threads++;
-	sum->cpu += fresh.cpu;
+	sum->signature += wait_signature(tid, s);
 	/* A job-control stop is a stop, not a hang. */
 	if (!sample_blocked(s) || (task->flags & TASK_LISTENING))
 		sum->all_blocked = false;
@@ -480,17 +496,10 @@ find_hung(pid_t tgid, void *value, void *data)
 
 	reported = (uintptr_t)pidmap_get(&h->reported, tgid);
 	if (!sum->threads || !sum->all_blocked ||
-	    list->now - sum->since_ns < h->after_ns) {
-		/*
-		 * A reported process must have run to be reported again: a
-		 * thread seen awake for a moment, using no CPU time, as
-		 * after forktrace's own interrupt, is the same hang.
-		 */
-		if (reported && sum->cpu + 1 != reported)
-			pidmap_remove(&h->reported, tgid);
+	    list->now - sum->since_ns < h->after_ns)
 		return;
-	}
-	if (reported)
+	/* The same hang as the one reported, maybe after a moment awake. */
+	if (reported == 1 + sum->signature)
 		return;
 	if (list->count == list->capacity)
 		list->pids =
@@ -741,11 +750,18 @@ add_member_thread(pid_t tid, void *value, void *data)
 		return; /* a zombie waits for nothing */
 	p = graph_find(b->graph, task->tgid);
 	if (!p) {
+		const struct ft_process *record =
+			family_process(b->t->family, task->tgid);
+
 		p = wait_graph_add(b->graph, task->tgid);
 		p->member = true;
 		if (procfs_read_comm(p->pid, p->comm) < 0)
 			p->comm[0] = '\0';
 		read_parent_and_group(p);
+		/* A vfork child shares its parent's memory until it execs. */
+		if (record && record->origin == FT_ORIGIN_VFORK &&
+		    !record->programs && record->parent)
+			p->vfork_parent = record->parent->pid;
 	}
 	thread = wait_process_add_thread(p);
 	thread->facts = facts;
@@ -1031,22 +1047,23 @@ report_hung(struct tracer *t, const struct ft_wait_graph *graph, pid_t pid)
 	tracer_emit(t, &event);
 	hang_report_free(report);
 	snapshot_free(threads);
-	/* Marked with a CPU time of 0 until remember_cpu() sets it. */
+	/* Marked with no signature until remember_signature() adds them. */
 	pidmap_put(&t->hang->reported, pid, (void *)1);
 }
 
-/* Adds a thread's CPU time to its newly reported process's mark. */
+/* Adds a thread's wait signature to its newly reported process's mark. */
 static void
-remember_cpu(pid_t tid, void *value, void *data)
+remember_signature(pid_t tid, void *value, void *data)
 {
 	struct hang_state *h = data;
 	struct task *task = value;
 	struct sample *s = pidmap_get(&h->samples, tid);
 	uintptr_t mark = (uintptr_t)pidmap_get(&h->reported, task->tgid);
 
-	if (s && mark && pidmap_get(&h->marking, task->tgid))
+	if (s && mark && pidmap_get(&h->marking, task->tgid) &&
+	    s->state != 'Z' && s->state != 'X')
 		pidmap_put(&h->reported, task->tgid,
-			   (void *)(mark + (uintptr_t)s->cpu));
+			   (void *)(mark + (uintptr_t)wait_signature(tid, s)));
 }
 
 static void
@@ -1083,8 +1100,9 @@ hang_tick(struct tracer *t)
 		pidmap_put(&h->marking, list.pids[i], (void *)1);
 	}
 	rebaseline_all(t);
-	/* Each mark is 1 + the CPU time after forktrace's interrupts. */
-	pidmap_each(&t->tasks, remember_cpu, h);
+	/* Each mark takes the waits as they are after forktrace's interrupts.
+	 */
+	pidmap_each(&t->tasks, remember_signature, h);
 	pidmap_free(&h->marking);
 	wait_graph_free(&graph);
 	free(list.pids);

@@ -54,7 +54,7 @@ static const struct option_spec option_specs[] = {
 	{ "wall-clock", OPT_WALL_CLOCK, no_argument, NULL,
 	  "print the time of day instead of seconds since the start" },
 	{ "quiet", OPT_QUIET, no_argument, NULL,
-	  "print only the tree at the end; twice, not even the tree" },
+	  "print only the hang reports and the tree; twice, neither" },
 	{ "verbose", OPT_VERBOSE, no_argument, NULL,
 	  "list each process's threads and show SIGCHLD deliveries" },
 	{ "stacks", OPT_STACKS, required_argument, "LIST",

@@ -220,8 +220,9 @@ add_hang_fields(json_t *object, const struct ft_hang_report *report)
 			    json_string(hang_cause_name(report->cause)));
 	json_object_set_new(object, "message",
 			    json_untrusted_str(report->message));
-	json_object_set_new(object, "blocked_for",
-			    json_seconds(report->blocked_ns));
+	if (report->blocked_ns)
+		json_object_set_new(object, "blocked_for",
+				    json_seconds(report->blocked_ns));
 	json_object_set_new(object, "thread", json_integer(report->tid));
 	json_object_set_new(object, "waits_on", json_wait(report));
 	for (i = 0; i < report->evidence_count; i++)

@@ -332,12 +332,12 @@ add_other_threads(const struct ft_output *out, struct strbuf *sb,
 	strbuf_addf(sb, ": %d gets only the thread that called fork(); ",
 		    (int)event->child);
 	if (threads->count == 1)
-		strbuf_addstr(sb, "a lock that this other thread holds stays "
+		strbuf_addstr(sb, "any lock that this other thread holds stays "
 				  "locked in it:\n");
 	else
 		strbuf_addf(sb,
-			    "a lock that one of these %zu other threads holds "
-			    "stays locked in it:\n",
+			    "any lock that these %zu other threads hold stays "
+			    "locked in it:\n",
 			    threads->count);
 	for (i = 0; i < threads->count; i++)
 		add_thread_snapshot(out, sb, &threads->threads[i],
@@ -352,9 +352,12 @@ add_hang_details(const struct ft_output *out, struct strbuf *sb,
 {
 	size_t i;
 
-	strbuf_pad(sb, indent);
-	strbuf_addf(sb, "all threads blocked for %.1fs\n",
-		    (double)report->blocked_ns / 1e9);
+	/* Measured from the first sample that saw the threads blocked. */
+	if (report->blocked_ns) {
+		strbuf_pad(sb, indent);
+		strbuf_addf(sb, "all threads blocked for at least %.1fs\n",
+			    (double)report->blocked_ns / 1e9);
+	}
 	for (i = 0; i < report->evidence_count; i++) {
 		strbuf_pad(sb, indent);
 		escape_for_terminal(sb, report->evidence[i],
@@ -638,13 +641,14 @@ add_process_snapshot(const struct ft_output *out, struct strbuf *sb,
 		strbuf_addch(sb, '\n');
 		report = snapshot_report(snapshot, process->pid);
 		if (report) {
+			/* The message starts with "deadlocked:" or "waiting:". */
 			strbuf_pad(sb, indent + INDENT_WIDTH);
-			add_colored(out, sb,
-				    report->deadlock ? COLOR_RED : COLOR_BOLD,
-				    "hang");
-			strbuf_addstr(sb, ": ");
+			if (report->deadlock && out->color)
+				strbuf_addstr(sb, COLOR_RED);
 			escape_for_terminal(sb, report->message,
 					    strlen(report->message));
+			if (report->deadlock && out->color)
+				strbuf_addstr(sb, COLOR_RESET);
 			strbuf_addch(sb, '\n');
 			add_hang_details(out, sb, report, NULL,
 					 indent + INDENT_WIDTH);

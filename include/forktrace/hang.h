@@ -68,6 +68,9 @@ struct ft_wait {
 	unsigned long futex_inode; /* the shared mapping's inode, or 0 */
 	bool futex_mutex; /* the word is a glibc pthread mutex's */
 	pid_t futex_owner; /* the mutex's owner thread, or 0 */
+	bool futex_read; /* futex_word holds the word, read from memory */
+	uint32_t futex_word;
+	uint32_t futex_expected; /* the value the call waits on */
 	/* FT_WAIT_CHILD: pid, -1 for any child, -PGID for a group */
 	pid_t child;
 	bool vfork; /* a vfork parent, until its child execs or exits */
@@ -113,6 +116,9 @@ struct ft_wait_process {
 	unsigned long *shared_maps; /* inodes of its shared mappings */
 	size_t shared_map_count;
 
+	/* A vfork child that has not exec'd shares this member's memory */
+	pid_t vfork_parent;
+
 	/* The parent's other threads at the fork that made it */
 	pid_t forked_by;
 	struct ft_fork_thread *fork_threads;
@@ -135,6 +141,8 @@ enum ft_hang_cause {
 	FT_HANG_WAIT_CYCLE, /* waits on members that wait on it */
 	FT_HANG_DEAD_PEER, /* the other end's holder has ended */
 	FT_HANG_BEHIND, /* waits for members that are deadlocked */
+	FT_HANG_OWN_END, /* waits on a pipe whose other end it holds */
+	FT_HANG_NO_WAKER, /* nothing else left that could end its wait */
 };
 
 /* The explanation of one hung process. */
@@ -197,6 +205,78 @@ struct ft_wait_process *wait_graph_member(const struct ft_wait_graph *graph,
  * waiting only for threads that are stuck themselves.
  */
 void wait_graph_solve(struct ft_wait_graph *graph);
+
+/* The bits of a futex word that hold a thread id */
+#define FT_FUTEX_TID_MASK 0x3fffffffu
+
+/*
+ * A waker: one thread (tid set), or any thread of a process but the
+ * waiter (tid 0).  A waker outside the graph sets outside instead.
+ */
+struct ft_waker {
+	const struct ft_wait_process *process;
+	pid_t tid;
+};
+
+struct ft_wakers {
+	struct ft_waker items[64];
+	size_t count;
+	bool outside; /* something outside the graph can end the wait */
+};
+
+/* Lists who could end the wait of thread, a thread of process. */
+void wait_find_wakers(const struct ft_wait_graph *graph,
+		      const struct ft_wait_process *process,
+		      const struct ft_wait_thread *thread,
+		      struct ft_wakers *wakers);
+
+/*
+ * Adds to wakers the holders of the other end of file: the writers of a
+ * pipe that is read (the readers, with write), a socket's peer.
+ */
+void wait_file_wakers(const struct ft_wait_graph *graph,
+		      const struct ft_wait_file *file, bool write,
+		      struct ft_wakers *wakers);
+
+/* Returns true when a thread that waker stands for is not stuck. */
+bool wait_waker_awake(const struct ft_waker *waker, pid_t waiter);
+
+/* Lookups in one process: NULL when it has no such descriptor or thread. */
+const struct ft_wait_file *
+wait_process_file(const struct ft_wait_process *process, int fd);
+struct ft_wait_thread *
+wait_process_thread(const struct ft_wait_process *process, pid_t tid);
+
+/* Returns the live member whose memory the vfork child p shares, or NULL. */
+const struct ft_wait_process *
+wait_memory_sharer(const struct ft_wait_graph *graph,
+		   const struct ft_wait_process *p);
+
+/*
+ * Returns the process that reaches the private futexes of p and has the
+ * thread tid: p itself, or the parent whose memory a vfork child shares.
+ */
+const struct ft_wait_process *
+wait_thread_owner(const struct ft_wait_graph *graph,
+		  const struct ft_wait_process *p, pid_t tid);
+
+/*
+ * Returns the process of the thread that a pthread_join() waits for, or
+ * NULL when wait is no join.
+ */
+const struct ft_wait_process *
+wait_joined_owner(const struct ft_wait_graph *graph,
+		  const struct ft_wait_process *p, const struct ft_wait *wait);
+
+/* Returns the inode of the other end of file, or 0 for other files. */
+unsigned long wait_file_other_end(const struct ft_wait_file *file);
+
+/*
+ * Returns to's descriptor for the other end of file, the end that a
+ * reader (with write, a writer) of file waits on, or -1.
+ */
+int wait_holder_fd(const struct ft_wait_process *to,
+		   const struct ft_wait_file *file, bool write);
 
 /*
  * Explains why the member pid, whose threads are all blocked, hangs.
