@@ -490,6 +490,31 @@ self_stopped_program_stops_tracer(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+static void
+outside_stop_and_continue_of_program(void **state)
+{
+	const char *command[] = { "/bin/sleep", "60", NULL };
+	struct live_trace live;
+	json_t *exec;
+	pid_t sleeper;
+
+	(void)state;
+	assert_int_equal(live_trace_start(&live, NULL, command), 0);
+	exec = live_trace_next(&live, "exec", NULL);
+	assert_non_null(exec);
+	sleeper = (pid_t)json_int(exec, "pid");
+	/* kill -STOP and kill -CONT of the program alone, from outside. */
+	kill(sleeper, SIGSTOP);
+	assert_non_null(live_trace_next(&live, "stop", NULL));
+	kill(sleeper, SIGCONT);
+	assert_non_null(live_trace_next(&live, "continue", NULL));
+	kill(sleeper, SIGKILL);
+	live_trace_finish(&live);
+	assert_false(live.result.timed_out);
+	assert_int_equal(live.result.exit_code, 128 + SIGKILL);
+	trace_result_free(&live.result);
+}
+
 /* Runs count_signals under a live trace and waits until it is ready. */
 static void
 start_counter(struct live_trace *live)
@@ -634,6 +659,7 @@ main(void)
 		cmocka_unit_test(tracer_death_spares_family),
 		cmocka_unit_test(kill_on_exit_kills_family),
 		cmocka_unit_test(self_stopped_program_stops_tracer),
+		cmocka_unit_test(outside_stop_and_continue_of_program),
 		cmocka_unit_test(group_signal_delivered_once),
 		cmocka_unit_test(sigquit_snapshot_not_fatal),
 		cmocka_unit_test(detach_lets_go_of_zombie_leader),

@@ -9,10 +9,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -324,9 +327,10 @@ hang_python_logging_lock_after_fork(void **state)
 		 (int)parent, (int)logger);
 	assert_non_null(strstr(json_str(hang, "message"), wanted));
 	evidence = json_object_get(hang, "evidence");
+	/* Its state depends on how far it got past holding.set(). */
 	snprintf(wanted, sizeof(wanted),
-		 "at the fork, thread %d (python3) of %d was in futex()",
-		 (int)logger, (int)parent);
+		 "at the fork, thread %d (python3) of %d was ", (int)logger,
+		 (int)parent);
 	assert_true(!strncmp(json_string_value(json_array_get(evidence, 0)),
 			     wanted, strlen(wanted)));
 
@@ -678,6 +682,277 @@ attached_family_is_reported(void **state)
 	trace_result_free(&live.result);
 }
 
+/* Traces a Python program given as text, with --hang-after=2. */
+static void
+start_python(struct live_trace *live, const char *program, const char *arg)
+{
+	const char *command[] = { PYTHON, "-c", program, arg, NULL };
+
+	assert_int_equal(live_trace_start(live, hang_options, command), 0);
+}
+
+static void
+fork_warning_leaves_write_whole(void **state)
+{
+	/*
+	 * The main thread blocks writing 256 KiB to a pipe while another
+	 * thread forks.  An interrupt for its stack would cut the write
+	 * short, so the fork warning goes without that stack.
+	 */
+	static const char program[] =
+		"import os, signal, threading\n"
+		"signal.alarm(60)\n"
+		"r, w = os.pipe()\n"
+		"go_r, go_w = os.pipe()\n"
+		"if os.fork() == 0:\n"
+		"    os.close(w)\n"
+		"    os.read(go_r, 1)\n"
+		"    while os.read(r, 65536):\n"
+		"        pass\n"
+		"    os._exit(0)\n"
+		"os.close(r)\n"
+		"main = threading.get_native_id()\n"
+		"def fork_while_main_writes():\n"
+		"    path = '/proc/self/task/%d/syscall' % main\n"
+		"    while open(path).read().split()[0] != '1':\n"
+		"        pass\n"
+		"    pid = os.fork()\n"
+		"    if pid == 0:\n"
+		"        os._exit(0)\n"
+		"    os.waitpid(pid, 0)\n"
+		"    os.write(go_w, b'x')\n"
+		"threading.Thread(target=fork_while_main_writes).start()\n"
+		"print('wrote', os.write(w, b'x' * 262144), flush=True)\n";
+	const char *command[] = { PYTHON, "-c", program, NULL };
+	struct trace_result r;
+	json_t *fork, *other;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(trace_run(&r, NULL, command), 0);
+	assert_int_equal(r.exit_code, 0);
+	assert_string_equal(r.out, "wrote 262144\n");
+	/* The second fork is the thread's, and main is its other thread. */
+	fork = trace_event(&r, "fork", 0, 1);
+	assert_non_null(fork);
+	other = NULL;
+	for (i = 0; i < json_array_size(json_object_get(fork, "other_"
+							      "threads"));
+	     i++) {
+		json_t *t = json_array_get(
+			json_object_get(fork, "other_threads"), i);
+
+		if (json_int(t, "tid") == json_int(fork, "pid"))
+			other = t;
+	}
+	assert_non_null(other);
+	assert_null(json_object_get(other, "stack"));
+	assert_string_equal(json_str(other, "stack_skipped"),
+			    "an interrupt would cut its write short");
+	trace_result_free(&r);
+}
+
+static void
+hang_poll_cycle_survives_interrupts(void **state)
+{
+	/* Each holds only the write end of the pipe that the other waits on. */
+	static const char program[] = "import os, select, signal\n"
+				      "signal.alarm(60)\n"
+				      "a_r, a_w = os.pipe()\n"
+				      "b_r, b_w = os.pipe()\n"
+				      "if os.fork() == 0:\n"
+				      "    os.close(a_w)\n"
+				      "    os.close(b_r)\n"
+				      "    os.read(a_r, 1)\n"
+				      "    os._exit(0)\n"
+				      "os.close(a_r)\n"
+				      "os.close(b_w)\n"
+				      "p = select.poll()\n"
+				      "p.register(b_r, select.POLLIN)\n"
+				      "p.poll()\n";
+	struct live_trace live;
+	json_t *fork, *hang, *snapshot, *record;
+	pid_t parent, child;
+
+	(void)state;
+	start_python(&live, program, NULL);
+	fork = live_trace_next(&live, "fork", NULL);
+	assert_non_null(fork);
+	parent = (pid_t)json_int(fork, "pid");
+	child = (pid_t)json_int(fork, "child");
+	hang = hang_of(&live, parent);
+	assert_non_null(hang);
+	assert_string_equal(json_str(hang, "cause"), "wait_cycle");
+	assert_string_equal(wait_kind(hang), "poll");
+	assert_non_null(hang_of(&live, child));
+	/*
+	 * The report's interrupt restarted poll() through restart_syscall(),
+	 * and a snapshot now must still see the same cycle.
+	 */
+	kill(live.pid, SIGQUIT);
+	snapshot = live_trace_next(&live, "snapshot", NULL);
+	assert_non_null(snapshot);
+	record = json_array_get(json_object_get(snapshot, "tree"), 0);
+	assert_int_equal(json_int(record, "pid"), parent);
+	assert_string_equal(json_str(json_object_get(record, "hang"), "cause"),
+			    "wait_cycle");
+	kill_family(&live);
+	live_trace_finish(&live);
+	assert_int_equal(trace_count(&live.result, "hang", parent), 1);
+	trace_result_free(&live.result);
+}
+
+/* Checks that the root's only hang report is a wait that can end. */
+static void
+expect_root_waiting(struct live_trace *live)
+{
+	json_t *exec = live_trace_next(live, "exec", NULL), *hang;
+
+	assert_non_null(exec);
+	hang = hang_of(live, (pid_t)json_int(exec, "pid"));
+	assert_non_null(hang);
+	if (deadlock(hang))
+		print_message("message: %s\n", json_str(hang, "message"));
+	assert_false(deadlock(hang));
+	assert_string_equal(json_str(hang, "cause"), "waiting");
+}
+
+static void
+hang_socket_peer_outside_is_waiting(void **state)
+{
+	static const char program[] =
+		"import signal, socket, sys\n"
+		"signal.alarm(60)\n"
+		"socket.socket(fileno=int(sys.argv[1])).recv(1)\n";
+	struct live_trace live;
+	char fd_text[16];
+	int pair[2];
+
+	(void)state;
+	/* The test holds the peer: a process outside the family. */
+	assert_int_equal(
+		socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+	assert_int_equal(fcntl(pair[1], F_SETFD, 0), 0);
+	snprintf(fd_text, sizeof(fd_text), "%d", pair[1]);
+	start_python(&live, program, fd_text);
+	close(pair[1]);
+	expect_root_waiting(&live);
+	finish(&live);
+	close(pair[0]);
+}
+
+static void
+hang_fifo_writer_outside_is_waiting(void **state)
+{
+	static const char program[] =
+		"import os, signal, sys\n"
+		"signal.alarm(60)\n"
+		"os.read(os.open(sys.argv[1], os.O_RDONLY), 1)\n";
+	struct live_trace live;
+	char fifo[256];
+	int writer;
+
+	(void)state;
+	snprintf(fifo, sizeof(fifo), "%s/outside.fifo", test_tmpdir());
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	/* Held for writing by the test, outside the family. */
+	writer = open(fifo, O_RDWR | O_CLOEXEC);
+	assert_true(writer >= 0);
+	start_python(&live, program, fifo);
+	expect_root_waiting(&live);
+	finish(&live);
+	close(writer);
+}
+
+static void
+hang_sigchld_handler_is_waiting(void **state)
+{
+	/* The SIGCHLD handler writes the pipe that the parent reads. */
+	static const char program[] =
+		"import os, signal, time\n"
+		"signal.alarm(60)\n"
+		"r, w = os.pipe()\n"
+		"signal.signal(signal.SIGCHLD, lambda *_: os.write(w, b'x'))\n"
+		"if os.fork() == 0:\n"
+		"    os.close(r)\n"
+		"    os.close(w)\n"
+		"    time.sleep(60)\n"
+		"    os._exit(0)\n"
+		"os.read(r, 1)\n";
+	struct live_trace live;
+
+	(void)state;
+	start_python(&live, program, NULL);
+	expect_root_waiting(&live);
+	finish(&live);
+}
+
+static void
+hang_interval_timer_is_no_hang(void **state)
+{
+	/* A handler of a 0.25 s timer releases the lock at the 12th tick. */
+	static const char program[] =
+		"import signal, threading\n"
+		"lock = threading.Lock()\n"
+		"lock.acquire()\n"
+		"ticks = 0\n"
+		"def tick(*_):\n"
+		"    global ticks\n"
+		"    ticks += 1\n"
+		"    if ticks == 12:\n"
+		"        lock.release()\n"
+		"signal.signal(signal.SIGALRM, tick)\n"
+		"signal.setitimer(signal.ITIMER_REAL, 0.25, 0.25)\n"
+		"lock.acquire()\n"
+		"print('released after', ticks, 'ticks')\n";
+	const char *options[] = { "--hang-after=1", NULL };
+	const char *command[] = { PYTHON, "-c", program, NULL };
+	struct trace_result r;
+
+	(void)state;
+	assert_int_equal(trace_run(&r, options, command), 0);
+	assert_int_equal(r.exit_code, 0);
+	assert_string_equal(r.out, "released after 12 ticks\n");
+	assert_int_equal(trace_count(&r, "hang", 0), 0);
+	trace_result_free(&r);
+}
+
+static void
+hang_after_exec_forgets_the_fork(void **state)
+{
+	/* Forked from a process with a second thread, the child execs. */
+	static const char program[] =
+		"import os, signal, threading\n"
+		"signal.alarm(60)\n"
+		"threading.Thread(target=signal.pause, daemon=True).start()\n"
+		"pid = os.fork()\n"
+		"if pid == 0:\n"
+		"    os.execv('/usr/bin/python3', ['python3', '-c',\n"
+		"             'import signal, threading\\n'\n"
+		"             'signal.alarm(60)\\n'\n"
+		"             'lock = threading.Lock()\\n'\n"
+		"             'lock.acquire()\\n'\n"
+		"             'lock.acquire()\\n'])\n"
+		"os.waitpid(pid, 0)\n";
+	struct live_trace live;
+	json_t *fork, *hang;
+
+	(void)state;
+	start_python(&live, program, NULL);
+	fork = live_trace_next(&live, "fork", NULL);
+	assert_non_null(fork);
+	assert_non_null(json_object_get(fork, "other_threads"));
+	hang = hang_of(&live, (pid_t)json_int(fork, "child"));
+	assert_non_null(hang);
+	assert_true(deadlock(hang));
+	assert_string_equal(json_str(hang, "cause"), "futex");
+	/* The exec replaced what the fork copied: no word of the fork. */
+	assert_null(strstr(json_str(hang, "message"), "forked it"));
+	assert_int_equal(json_array_size(json_object_get(hang, "evidence")), 0);
+	finish(&live);
+}
+
 int
 main(void)
 {
@@ -697,6 +972,13 @@ main(void)
 		cmocka_unit_test(hang_after_zero_reports_nothing),
 		cmocka_unit_test(snapshot_explains_attached_deadlock),
 		cmocka_unit_test(attached_family_is_reported),
+		cmocka_unit_test(fork_warning_leaves_write_whole),
+		cmocka_unit_test(hang_poll_cycle_survives_interrupts),
+		cmocka_unit_test(hang_socket_peer_outside_is_waiting),
+		cmocka_unit_test(hang_fifo_writer_outside_is_waiting),
+		cmocka_unit_test(hang_sigchld_handler_is_waiting),
+		cmocka_unit_test(hang_interval_timer_is_no_hang),
+		cmocka_unit_test(hang_after_exec_forgets_the_fork),
 	};
 
 	return cmocka_run_group_tests_name("hang", tests, NULL, NULL);

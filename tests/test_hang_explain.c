@@ -182,7 +182,7 @@ decode_other_calls(void **state)
 		{ SYS_accept4, 3, 0, FT_WAIT_ACCEPT, false, 0 },
 		{ SYS_nanosleep, 0, 0, FT_WAIT_SLEEP, true, 0 },
 		{ SYS_clock_nanosleep, 0, 0, FT_WAIT_SLEEP, true, 0 },
-		{ SYS_restart_syscall, 0, 0, FT_WAIT_SLEEP, true, 0 },
+		{ SYS_restart_syscall, 0, 0, FT_WAIT_OTHER, false, 0 },
 		{ SYS_pause, 0, 0, FT_WAIT_SIGNAL, false, 0 },
 		{ SYS_flock, 3, 2, FT_WAIT_OTHER, false, 0 },
 	};
@@ -616,6 +616,97 @@ waiting_for_deadlocked_members(void **state)
 }
 
 static void
+other_file_with_same_inode_is_no_waker(void **state)
+{
+	struct ft_wait_graph graph = { 0 };
+	struct ft_wait read_wait = fd_wait(FT_WAIT_READ, 3);
+	struct ft_wait_process *reader = member(&graph, 110, 1, "reader");
+	struct ft_wait_process *other = member(&graph, 111, 1, "other");
+	struct ft_wait_file *f;
+	struct ft_hang_report *r;
+
+	(void)state;
+	blocked(reader, 110, &read_wait);
+	add_pipe_end(reader, 3, 55, false);
+	/* A regular file on a disk, with the pipe's inode number. */
+	running(other, 111);
+	f = wait_process_add_file(other);
+	f->fd = 5;
+	f->kind = FT_FILE_OTHER;
+	f->dev = 2049;
+	f->inode = 55;
+	f->can_read = f->can_write = true;
+	r = explain(&graph, 110);
+	assert_true(r->deadlock);
+	assert_int_equal(r->cause, FT_HANG_NO_WAKER);
+	hang_report_free(r);
+	wait_graph_free(&graph);
+}
+
+static void
+own_write_end_is_named(void **state)
+{
+	struct ft_wait_graph graph = { 0 };
+	struct ft_wait read_wait = fd_wait(FT_WAIT_READ, 3);
+	struct ft_wait_process *parent = member(&graph, 120, 1, "parent");
+	struct ft_wait_process *child;
+	struct ft_hang_report *r;
+
+	(void)state;
+	blocked(parent, 120, &read_wait);
+	add_pipe_end(parent, 3, 66, false);
+	add_pipe_end(parent, 4, 66, true);
+	r = explain(&graph, 120);
+	assert_true(r->deadlock);
+	assert_int_equal(r->cause, FT_HANG_OWN_END);
+	assert_string_equal(
+		r->message,
+		"deadlocked: it waits to read pipe:[66] (fd 3) until "
+		"every write end is closed, but it holds a write end "
+		"itself (fd 4)");
+	hang_report_free(r);
+
+	/* A SIGCHLD handler and a child that still runs can end the wait. */
+	parent->caught_signals = 1ull << (SIGCHLD - 1);
+	child = member(&graph, 121, 120, "child");
+	running(child, 121);
+	r = explain(&graph, 120);
+	assert_false(r->deadlock);
+	hang_report_free(r);
+
+	/* So can a timer's signal, which forktrace cannot see coming. */
+	graph.processes[1].ended = true;
+	graph.processes[0].caught_signals = 1ull << (SIGALRM - 1);
+	r = explain(&graph, 120);
+	assert_false(r->deadlock);
+	hang_report_free(r);
+	wait_graph_free(&graph);
+}
+
+static void
+join_waits_for_the_thread(void **state)
+{
+	struct ft_wait_graph graph = { 0 };
+	struct ft_wait join = futex_wait(0);
+	struct ft_wait_process *p = member(&graph, 130, 1, "prog");
+	struct ft_hang_report *r;
+
+	(void)state;
+	join.futex_read = true;
+	join.futex_word = 131;
+	join.futex_expected = 131;
+	blocked(p, 130, &join);
+	running(p, 131);
+	r = explain(&graph, 130);
+	assert_false(r->deadlock);
+	assert_string_equal(r->message,
+			    "waiting: thread 130 waits for thread 131 to exit; "
+			    "thread 131 of it can end it");
+	hang_report_free(r);
+	wait_graph_free(&graph);
+}
+
+static void
 names_are_stable(void **state)
 {
 	(void)state;
@@ -646,6 +737,9 @@ main(void)
 		cmocka_unit_test(outside_and_timed_waits_are_no_deadlock),
 		cmocka_unit_test(dead_writer_is_named),
 		cmocka_unit_test(waiting_for_deadlocked_members),
+		cmocka_unit_test(other_file_with_same_inode_is_no_waker),
+		cmocka_unit_test(own_write_end_is_named),
+		cmocka_unit_test(join_waits_for_the_thread),
 		cmocka_unit_test(names_are_stable),
 	};
 

@@ -36,6 +36,12 @@
 #include "forktrace/procfs.h"
 #include "forktrace/xmalloc.h"
 
+/*
+ * The descriptors looked at in an ending member: past these, a process
+ * with thousands of copies of one pipe would cost milliseconds per exit.
+ */
+#define EXIT_FILES_MAX 1024
+
 /* A member must live this long for its files to be kept at its end. */
 #define EXIT_FILES_MIN_AGE_NS 2000000u
 
@@ -50,6 +56,7 @@ struct sample {
 	uint64_t args[6];
 	unsigned long long cpu; /* utime + stime, in clock ticks */
 	uint64_t since_ns; /* when it entered this state */
+	bool interrupted; /* forktrace interrupted it since this sample */
 };
 
 /* The pipes and sockets a member held as it ended. */
@@ -185,16 +192,55 @@ anon_inode(const char *name, const char *prefix)
 	return strtoul(name + len + 1, NULL, 10);
 }
 
+/* Which descriptors read_files() keeps, and how much it spends on them */
+enum files_mode {
+	FILES_ALL, /* every one, with its kind */
+	FILES_IPC, /* pipes, sockets and named FIFOs */
+	FILES_ANON_IPC, /* pipes and sockets only: a readlink() each */
+};
+
+/* Cuts a name that readlink() filled to the brim at a whole character. */
+static void
+trim_partial_utf8(char *name, size_t len)
+{
+	size_t end = len;
+
+	while (end > 0 && ((unsigned char)name[end - 1] & 0xc0) == 0x80)
+		end--;
+	if (end > 0 && ((unsigned char)name[end - 1] & 0xc0) == 0xc0)
+		end--; /* the lead byte of the cut character */
+	else
+		end = len;
+	name[end] = '\0';
+}
+
+/* Returns true when the process already has this end of this file. */
+static bool
+has_same_file(const struct ft_wait_process *p, const struct ft_wait_file *f)
+{
+	size_t i;
+
+	for (i = 0; i < p->file_count; i++)
+		if (p->files[i].kind == f->kind && p->files[i].dev == f->dev &&
+		    p->files[i].inode == f->inode &&
+		    p->files[i].can_read == f->can_read &&
+		    p->files[i].can_write == f->can_write)
+			return true;
+	return false;
+}
+
 /*
- * Reads the open files of a process from dir, a /proc fd directory.  With
- * only_ipc, keeps only pipes and sockets, and costs one readlink() for
- * each other descriptor.
+ * Reads the open files of a process from dir, a /proc fd directory, and
+ * looks at no more than max_entries descriptors (0: all).  With unique,
+ * keeps one descriptor for each end of each file.
  */
 static void
-read_files(const char *dir, struct ft_wait_process *process, bool only_ipc)
+read_files(const char *dir, struct ft_wait_process *process,
+	   enum files_mode mode, size_t max_entries, bool unique)
 {
 	DIR *d = opendir(dir);
 	struct dirent *entry;
+	size_t seen = 0;
 	int dfd;
 
 	if (!d)
@@ -207,19 +253,24 @@ read_files(const char *dir, struct ft_wait_process *process, bool only_ipc)
 
 		if (!isdigit((unsigned char)entry->d_name[0]))
 			continue;
+		if (max_entries && ++seen > max_entries)
+			break;
 		n = readlinkat(dfd, entry->d_name, file.name,
 			       sizeof(file.name) - 1);
 		if (n <= 0)
 			continue;
 		file.name[n] = '\0';
+		if ((size_t)n == sizeof(file.name) - 1)
+			trim_partial_utf8(file.name, (size_t)n);
 		file.fd = atoi(entry->d_name);
 		if ((file.inode = anon_inode(file.name, "pipe:")))
 			file.kind = FT_FILE_PIPE;
 		else if ((file.inode = anon_inode(file.name, "socket:")))
 			file.kind = FT_FILE_SOCKET;
-		else if (only_ipc)
+		else if (mode == FILES_ANON_IPC || file.name[0] != '/')
 			continue;
 		else if (fstatat(dfd, entry->d_name, &st, 0) == 0) {
+			file.dev = (unsigned long)st.st_dev;
 			file.inode = (unsigned long)st.st_ino;
 			if (S_ISFIFO(st.st_mode))
 				file.kind = FT_FILE_PIPE; /* a named one */
@@ -229,6 +280,9 @@ read_files(const char *dir, struct ft_wait_process *process, bool only_ipc)
 				 is_terminal_name(file.name))
 				file.kind = FT_FILE_TERMINAL;
 		}
+		if (mode == FILES_IPC && file.kind != FT_FILE_PIPE &&
+		    file.kind != FT_FILE_SOCKET)
+			continue;
 		/* The link's own mode bits show how it was opened. */
 		if (file.kind == FT_FILE_PIPE &&
 		    fstatat(dfd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
@@ -238,6 +292,8 @@ read_files(const char *dir, struct ft_wait_process *process, bool only_ipc)
 		} else {
 			file.can_read = file.can_write = true;
 		}
+		if (unique && has_same_file(process, &file))
+			continue;
 		*wait_process_add_file(process) = file;
 	}
 	closedir(d);
@@ -275,7 +331,7 @@ hang_note_exit(struct tracer *t, const struct task *task)
 		return;
 	snprintf(dir, sizeof(dir), "/proc/%d/task/%d/fd", (int)task->tgid,
 		 (int)task->tid);
-	read_files(dir, &scratch, true);
+	read_files(dir, &scratch, FILES_ANON_IPC, EXIT_FILES_MAX, true);
 	if (!scratch.file_count) {
 		free(scratch.files);
 		return;
@@ -346,6 +402,24 @@ hang_note_fork(struct tracer *t, pid_t parent, pid_t child,
 }
 
 void
+hang_note_signal(struct tracer *t, const struct task *task)
+{
+	if (!t->hang)
+		return;
+	/* A delivered signal is a sign of life: sampling starts again. */
+	free(pidmap_remove(&t->hang->samples, task->tid));
+}
+
+void
+hang_note_exec(struct tracer *t, pid_t pid)
+{
+	if (!t->hang)
+		return;
+	/* The parent's threads at the fork no longer matter after exec. */
+	free_fork_note(pidmap_remove(&t->hang->fork_notes, pid));
+}
+
+void
 hang_forget(struct tracer *t, const struct task *task)
 {
 	struct hang_state *h = t->hang;
@@ -403,6 +477,21 @@ read_sample(pid_t pid, pid_t tid, struct sample *s)
 	return true;
 }
 
+/*
+ * Takes a call that resumed through restart_syscall() as the call that
+ * was interrupted, as the last sample saw it: poll() and the timed waits
+ * resume that way after a stop, forktrace's own interrupts included.
+ */
+static void
+continue_restarted(const struct sample *last, struct sample *fresh)
+{
+	if (last && fresh->in_syscall && fresh->nr == SYS_restart_syscall &&
+	    last->in_syscall && last->nr != SYS_restart_syscall) {
+		fresh->nr = last->nr;
+		memcpy(fresh->args, last->args, sizeof(fresh->args));
+	}
+}
+
 /* Returns a hash of the thread and the call it waits in. */
 static uint64_t
 wait_signature(pid_t tid, const struct sample *s)
@@ -450,6 +539,7 @@ sample_task(pid_t tid, void *value, void *data)
 	if (!read_sample(task->tgid, tid, &fresh))
 		return;
 	s = pidmap_get(&h->samples, tid);
+	continue_restarted(s, &fresh);
 	if (!s) {
 		s = xcalloc(1, sizeof(*s));
 		pidmap_put(&h->samples, tid, s);
@@ -458,9 +548,14 @@ sample_task(pid_t tid, void *value, void *data)
 	} else if (!sample_blocked(&fresh) || !sample_blocked(s) ||
 		   fresh.nr != s->nr ||
 		   memcmp(fresh.args, s->args, sizeof(s->args)) ||
-		   fresh.cpu != s->cpu || fresh.state != s->state) {
+		   (fresh.cpu != s->cpu && !s->interrupted) ||
+		   fresh.state != s->state) {
 		*s = fresh;
 		s->since_ns = sm->now;
+	} else if (s->interrupted) {
+		/* Back in the same call: the interrupt's CPU time was ours. */
+		s->cpu = fresh.cpu;
+		s->interrupted = false;
 	}
 	if (fresh.state == 'Z' || fresh.state == 'X')
 		return;
@@ -517,6 +612,22 @@ read_memory(pid_t tid, uint64_t addr, void *buf, size_t len, void *data)
 
 	(void)data;
 	return process_vm_readv(tid, &local, 1, &remote, 1, 0) == (ssize_t)len;
+}
+
+/* Reads the signals that p has handlers for, from /proc/PID/status. */
+static void
+read_caught_signals(struct ft_wait_process *p)
+{
+	char path[48], *text, *at;
+	size_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)p->pid);
+	if (procfs_read_file(path, &text, &len) < 0)
+		return;
+	at = strstr(text, "\nSigCgt:\t");
+	if (at)
+		p->caught_signals = strtoull(at + 9, NULL, 16);
+	free(text);
 }
 
 /* Reads fields 4 and 5 of /proc/PID/stat: the parent and the group. */
@@ -584,7 +695,8 @@ resolve_epoll(struct ft_wait_process *p, pid_t tid, struct ft_wait *wait)
  * Reads the shared mappings of p and places its threads' shared futexes.
  * A private mapping keeps a futex to this process.  Only a deleted file
  * or shared anonymous memory is known to be shared within the family
- * alone.  A futex in any other file may have wakers anywhere.
+ * alone.  A futex in any other file, System V shared memory included,
+ * which any process may attach by its key, may have wakers anywhere.
  */
 static void
 read_maps(struct ft_wait_process *p)
@@ -624,8 +736,7 @@ read_maps(struct ft_wait_process *p)
 			if (!shared)
 				w->futex_shared = false;
 			else if (strstr(name, "(deleted)") ||
-				 !strncmp(name, "/dev/zero", 9) ||
-				 !strncmp(name, "/SYSV", 5))
+				 !strncmp(name, "/dev/zero", 9))
 				w->futex_inode = inode;
 		}
 		line = next;
@@ -758,6 +869,7 @@ add_member_thread(pid_t tid, void *value, void *data)
 		if (procfs_read_comm(p->pid, p->comm) < 0)
 			p->comm[0] = '\0';
 		read_parent_and_group(p);
+		read_caught_signals(p);
 		/* A vfork child shares its parent's memory until it execs. */
 		if (record && record->origin == FT_ORIGIN_VFORK &&
 		    !record->programs && record->parent)
@@ -768,6 +880,12 @@ add_member_thread(pid_t tid, void *value, void *data)
 	if (task->flags & TASK_LISTENING)
 		thread->facts.state = 'T';
 	s = h ? pidmap_get(&h->samples, tid) : NULL;
+	if (s && thread->facts.in_syscall &&
+	    thread->facts.syscall_nr == SYS_restart_syscall && s->in_syscall) {
+		thread->facts.syscall_nr = s->nr;
+		memcpy(thread->facts.syscall_args, s->args,
+		       sizeof(thread->facts.syscall_args));
+	}
 	thread->blocked =
 		(thread->facts.state == 'S' || thread->facts.state == 'D') &&
 		thread->facts.in_syscall;
@@ -799,9 +917,9 @@ graph_needs_maps(const struct ft_wait_graph *graph)
 	return false;
 }
 
-/* The pipe inodes that blocked members wait on, which outsiders may hold. */
+/* The pipes that blocked members wait on, which outsiders may hold. */
 static size_t
-waited_pipes(const struct ft_wait_graph *graph, unsigned long *inodes,
+waited_pipes(const struct ft_wait_graph *graph, struct ft_wait_file *pipes,
 	     size_t max)
 {
 	size_t i, j, k, count = 0;
@@ -818,8 +936,7 @@ waited_pipes(const struct ft_wait_graph *graph, unsigned long *inodes,
 					if (p->files[k].fd == w->fds[f] &&
 					    p->files[k].kind == FT_FILE_PIPE &&
 					    count < max)
-						inodes[count++] =
-							p->files[k].inode;
+						pipes[count++] = p->files[k];
 		}
 	}
 	return count;
@@ -830,7 +947,7 @@ waited_pipes(const struct ft_wait_graph *graph, unsigned long *inodes,
  * inodes, as an outsider: its threads are unknown, so it counts as awake.
  */
 static void
-add_outside_holders(struct building *b, const unsigned long *inodes,
+add_outside_holders(struct building *b, const struct ft_wait_file *pipes,
 		    size_t count)
 {
 	DIR *proc = opendir("/proc");
@@ -849,10 +966,12 @@ add_outside_holders(struct building *b, const unsigned long *inodes,
 		if (pid <= 0 || pid == self || graph_find(b->graph, pid))
 			continue;
 		snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
-		read_files(dir, &scratch, true);
+		read_files(dir, &scratch, FILES_IPC, 0, false);
 		for (i = 0; i < scratch.file_count && !holds; i++)
 			for (j = 0; j < count; j++)
-				if (scratch.files[i].inode == inodes[j])
+				if (scratch.files[i].kind == FT_FILE_PIPE &&
+				    scratch.files[i].dev == pipes[j].dev &&
+				    scratch.files[i].inode == pipes[j].inode)
 					holds = true;
 		if (holds) {
 			p = wait_graph_add(b->graph, pid);
@@ -935,12 +1054,34 @@ add_ended(struct building *b)
 	}
 }
 
+/* A socket read or write with SO_RCVTIMEO or SO_SNDTIMEO is timed. */
+static void
+mark_socket_timeouts(struct ft_wait_process *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->thread_count; i++) {
+		struct ft_wait *w = &p->threads[i].wait;
+		const struct ft_wait_file *file;
+
+		if (w->kind != FT_WAIT_READ && w->kind != FT_WAIT_WRITE &&
+		    w->kind != FT_WAIT_ACCEPT)
+			continue;
+		file = wait_process_file(p, w->fds[0]);
+		if (file && file->kind == FT_FILE_SOCKET &&
+		    socket_has_timeout(p->pid, w->fds[0],
+				       w->kind == FT_WAIT_WRITE ? SO_SNDTIMEO
+								: SO_RCVTIMEO))
+			w->timed = true;
+	}
+}
+
 /* Builds the graph of the whole family as it is now. */
 static void
 build_graph(struct tracer *t, struct ft_wait_graph *graph, bool instant)
 {
 	struct building b = { t, graph, tracer_now(t), instant };
-	unsigned long inodes[256];
+	struct ft_wait_file *pipes = xcalloc(256, sizeof(*pipes));
 	size_t members, i, count;
 	bool maps;
 
@@ -959,7 +1100,8 @@ build_graph(struct tracer *t, struct ft_wait_graph *graph, bool instant)
 		/* A zombie leader's fd directory is empty: use a thread's. */
 		snprintf(dir, sizeof(dir), "/proc/%d/task/%d/fd", (int)p->pid,
 			 (int)p->threads[0].facts.tid);
-		read_files(dir, p, false);
+		read_files(dir, p, FILES_ALL, 0, false);
+		mark_socket_timeouts(p);
 		if (maps)
 			read_maps(p);
 		if (note) {
@@ -973,9 +1115,10 @@ build_graph(struct tracer *t, struct ft_wait_graph *graph, bool instant)
 	if (graph_has_sockets(graph))
 		read_unix_peers(graph);
 	add_untraced_children(&b);
-	count = waited_pipes(graph, inodes, sizeof(inodes) / sizeof(inodes[0]));
+	count = waited_pipes(graph, pipes, 256);
 	if (count)
-		add_outside_holders(&b, inodes, count);
+		add_outside_holders(&b, pipes, count);
+	free(pipes);
 	if (t->hang)
 		add_ended(&b);
 	wait_graph_solve(graph);
@@ -995,18 +1138,18 @@ hang_rebaseline_task(struct tracer *t, const struct task *task)
 	if (!t->hang)
 		return;
 	s = pidmap_get(&t->hang->samples, tid);
-	if (!s || !sample_blocked(s) || !read_sample(task->tgid, tid, &fresh) ||
-	    !sample_blocked(&fresh))
+	if (!s || !sample_blocked(s))
 		return;
-	if (fresh.nr != s->nr || memcmp(fresh.args, s->args, sizeof(s->args))) {
-		/* A timed wait resumes through restart_syscall(). */
-		if (fresh.nr != SYS_restart_syscall)
-			return;
-		s->nr = fresh.nr;
-		memcpy(s->args, fresh.args, sizeof(s->args));
-	}
+	/* Not back in its call yet: the next sample takes it as unchanged. */
+	s->interrupted = true;
+	if (!read_sample(task->tgid, tid, &fresh) || !sample_blocked(&fresh))
+		return;
+	continue_restarted(s, &fresh);
+	if (fresh.nr != s->nr || memcmp(fresh.args, s->args, sizeof(s->args)))
+		return;
 	s->cpu = fresh.cpu;
 	s->state = fresh.state;
+	s->interrupted = false;
 }
 
 static void

@@ -383,24 +383,18 @@ find_former_holder(const struct ft_wait_graph *graph,
 		   const struct ft_wait_file *file, bool write)
 {
 	const struct ft_wait_process *best = NULL;
-	unsigned long inode = wait_file_other_end(file);
 	size_t j, k;
 
-	for (j = 0; inode && j < graph->count; j++) {
+	for (j = 0; j < graph->count; j++) {
 		const struct ft_wait_process *q = &graph->processes[j];
 
 		if (!q->ended || (best && q->end_ns < best->end_ns))
 			continue;
-		for (k = 0; k < q->file_count; k++) {
-			const struct ft_wait_file *f = &q->files[k];
-
-			if (f->inode == inode &&
-			    (file->kind != FT_FILE_PIPE ||
-			     (write ? f->can_read : f->can_write))) {
+		for (k = 0; k < q->file_count; k++)
+			if (wait_file_is_other_end(file, &q->files[k], write)) {
 				best = q;
 				break;
 			}
-		}
 	}
 	return best;
 }
@@ -782,7 +776,13 @@ explain_own_end(struct ft_hang_report *report, struct strbuf *sb,
 		strbuf_addf(sb, "thread %d ", (int)t->facts.tid);
 	else
 		strbuf_addstr(sb, "it ");
-	if (wait->kind == FT_WAIT_READ)
+	if (file->kind == FT_FILE_SOCKET)
+		strbuf_addf(sb,
+			    "waits to %s %s (fd %d), but it holds the peer "
+			    "socket itself (fd %d), and no one else does",
+			    wait->kind == FT_WAIT_READ ? "read" : "write to",
+			    file->name, file->fd, fd);
+	else if (wait->kind == FT_WAIT_READ)
 		strbuf_addf(sb,
 			    "waits to read %s (fd %d) until every write end "
 			    "is closed, but it holds a write end itself (fd "

@@ -472,6 +472,7 @@ handle_exec(struct tracer *t, struct task *task)
 	procfs_read_program(task->tid, &program);
 	event_set_program(&event, &program);
 	event.former_tid = (pid_t)former;
+	hang_note_exec(t, task->tgid);
 	tracer_emit(t, &event);
 	procfs_program_free(&program);
 
@@ -533,6 +534,12 @@ handle_signal(struct tracer *t, struct task *task, int signo)
 	}
 	if (task->tgid == t->root_pid && signo < 64)
 		t->root_recent_signals |= 1ull << signo;
+	hang_note_signal(t, task);
+	if (task->tgid == t->root_pid && signal_is_stop(signo))
+		t->root_stop_from_outside =
+			event.has_sender &&
+			!family_thread_process(t->family, event.sender_pid) &&
+			event.sender_pid != getpid();
 	/* forktrace's own SIGCONT to a child it takes back. */
 	if (signo == SIGCONT && event.has_sender &&
 	    event.sender_pid == getpid() &&
@@ -563,14 +570,17 @@ handle_signal(struct tracer *t, struct task *task, int signo)
  * group stop.  A shell waits for forktrace, not for the program, so a
  * program that stops itself (as an editor does for ^Z in raw mode) must
  * stop forktrace too for the shell to see the job stopped.  The shell's
- * SIGCONT to the job continues both.
+ * SIGCONT to the job continues both.  A stop that a process outside the
+ * family sent stops the program alone, so that a SIGCONT to the program
+ * alone continues it, as without forktrace.
  */
 static void
 stop_with_root(struct tracer *t, int signo)
 {
 	struct ft_process *root = family_process(t->family, t->root_pid);
 
-	if (!root || !root->stopped || t->root_stop_followed)
+	if (!root || !root->stopped || t->root_stop_followed ||
+	    t->root_stop_from_outside)
 		return;
 	t->root_stop_followed = true;
 	fflush(t->out->fp);

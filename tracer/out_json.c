@@ -581,6 +581,9 @@ json_thread_snapshot(const struct ft_thread_snapshot *thread)
 	json_object_set_new(object, "cpu", json_real(thread->cpu_seconds));
 	if (thread->stack)
 		add_stack(object, thread->stack);
+	if (thread->no_stack)
+		json_object_set_new(object, "stack_skipped",
+				    json_string(thread->no_stack));
 	return object;
 }
 

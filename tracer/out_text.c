@@ -621,6 +621,10 @@ add_thread_snapshot(const struct ft_output *out, struct strbuf *sb,
 	strbuf_addf(sb, " cpu %.3fs\n", thread->cpu_seconds);
 	if (thread->stack)
 		add_stack(out, sb, thread->stack, indent + 4);
+	if (thread->no_stack) {
+		strbuf_pad(sb, indent + 4);
+		strbuf_addf(sb, "(no stack: %s)\n", thread->no_stack);
+	}
 }
 
 /* Appends a process of the snapshot with its threads, then its children. */
@@ -641,7 +645,8 @@ add_process_snapshot(const struct ft_output *out, struct strbuf *sb,
 		strbuf_addch(sb, '\n');
 		report = snapshot_report(snapshot, process->pid);
 		if (report) {
-			/* The message starts with "deadlocked:" or "waiting:". */
+			/* The message starts with "deadlocked:" or "waiting:".
+			 */
 			strbuf_pad(sb, indent + INDENT_WIDTH);
 			if (report->deadlock && out->color)
 				strbuf_addstr(sb, COLOR_RED);

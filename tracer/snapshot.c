@@ -261,13 +261,11 @@ take_stacks(struct tracer *t, struct ft_snapshot *snapshot,
 	for (i = 0; i < snapshot->count; i++) {
 		struct ft_thread_snapshot *thread = &snapshot->threads[i];
 
-		/*
-		 * A zombie never stops, and its stack is gone anyway.  A
-		 * thread in an uninterruptible sleep, such as a vfork
-		 * parent, stops only when the sleep ends.
-		 */
-		if (thread->state == 'Z' || thread->state == 'X' ||
-		    thread->state == 'D')
+		/* A zombie never stops; its stack is gone anyway. */
+		if (thread->state == 'Z' || thread->state == 'X')
+			continue;
+		thread->no_stack = interrupt_harm(thread);
+		if (thread->no_stack)
 			continue;
 		if (ptrace(PTRACE_INTERRUPT, thread->tid, 0L, 0L) == 0) {
 			t->snapshot_pending++;
@@ -335,9 +333,9 @@ snapshot_take(struct tracer *t)
 	if (snapshot->count)
 		qsort(snapshot->threads, snapshot->count,
 		      sizeof(*snapshot->threads), compare_tid);
+	/* Explained first: an interrupt moves a thread out of its call. */
+	hang_explain_snapshot(t, snapshot);
 	take_stacks(t, snapshot, snapshot_stacks(t));
-	hang_explain_snapshot(t, snapshot);
-	hang_explain_snapshot(t, snapshot);
 	return snapshot;
 }
 

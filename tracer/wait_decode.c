@@ -288,9 +288,12 @@ wait_decode(const struct ft_thread_snapshot *facts, struct ft_wait *wait,
 		wait->timed = true;
 		break;
 	case SYS_restart_syscall:
-		/* A timed wait that a signal or a stop interrupted. */
-		wait->kind = FT_WAIT_SLEEP;
-		wait->timed = true;
+		/*
+		 * A poll(), a sleep or a timed futex wait that a signal or a
+		 * stop interrupted; which one, and whether it has a timeout,
+		 * only an earlier sample can tell.
+		 */
+		wait->kind = FT_WAIT_OTHER;
 		break;
 	case SYS_pause:
 	case SYS_rt_sigsuspend:

@@ -9,6 +9,7 @@
  * matching children.  A timeout, a terminal, a listening socket or a
  * process outside the family can always end a wait.
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,14 +158,10 @@ wait_file_wakers(const struct ft_wait_graph *graph,
 		 const struct ft_wait_file *file, bool write,
 		 struct ft_wakers *w)
 {
-	unsigned long inode;
+	bool found = false;
 	size_t i, j;
 
-	if (file->kind == FT_FILE_PIPE)
-		inode = file->inode;
-	else if (file->kind == FT_FILE_SOCKET && file->peer)
-		inode = file->peer;
-	else {
+	if (!wait_file_other_end(file)) {
 		w->outside = true; /* a terminal, a network, a device */
 		return;
 	}
@@ -173,18 +170,19 @@ wait_file_wakers(const struct ft_wait_graph *graph,
 
 		if (p->ended)
 			continue;
-		for (j = 0; j < p->file_count; j++) {
-			const struct ft_wait_file *f = &p->files[j];
-
-			if (f->inode != inode)
-				continue;
-			if (file->kind == FT_FILE_PIPE &&
-			    !(write ? f->can_read : f->can_write))
-				continue;
-			add_waker(w, p, 0);
-			break;
-		}
+		for (j = 0; j < p->file_count; j++)
+			if (wait_file_is_other_end(file, &p->files[j], write)) {
+				add_waker(w, p, 0);
+				found = true;
+				break;
+			}
 	}
+	/*
+	 * A pipe's holders outside the family are in the graph as outsiders.
+	 * A socket's peer that no member holds is held outside.
+	 */
+	if (!found && file->kind == FT_FILE_SOCKET)
+		w->outside = true;
 }
 
 static bool
@@ -246,6 +244,29 @@ wait_joined_owner(const struct ft_wait_graph *graph,
 	return wait_thread_owner(graph, p, (pid_t)wait->futex_word);
 }
 
+/*
+ * Adds the wakers that a signal handler brings: a handler may write to
+ * any pipe or post any semaphore.  SIGCHLD comes when a child ends, so
+ * each live child is a waker; a timer's signal may come from a timer
+ * that forktrace cannot see.
+ */
+static void
+add_signal_wakers(const struct ft_wait_graph *graph,
+		  const struct ft_wait_process *process, struct ft_wakers *w)
+{
+	const uint64_t timers = 1ull << (SIGALRM - 1) |
+				1ull << (SIGVTALRM - 1) | 1ull << (SIGPROF - 1);
+	size_t i;
+
+	if (process->caught_signals & timers)
+		w->outside = true;
+	if (!(process->caught_signals & 1ull << (SIGCHLD - 1)))
+		return;
+	for (i = 0; i < graph->count; i++)
+		if (child_matches(process, &graph->processes[i], -1))
+			add_waker(w, &graph->processes[i], 0);
+}
+
 /* Lists who could end thread's wait. */
 void
 wait_find_wakers(const struct ft_wait_graph *graph,
@@ -259,6 +280,7 @@ wait_find_wakers(const struct ft_wait_graph *graph,
 
 	w->count = 0;
 	w->outside = false;
+	add_signal_wakers(graph, process, w);
 	switch (wait->kind) {
 	case FT_WAIT_FUTEX:
 		if (wait->futex_shared) {
@@ -400,7 +422,6 @@ wait_graph_solve(struct ft_wait_graph *graph)
 	}
 }
 
-/* Returns the inode that the other end of file has, or 0. */
 unsigned long
 wait_file_other_end(const struct ft_wait_file *file)
 {
@@ -411,20 +432,29 @@ wait_file_other_end(const struct ft_wait_file *file)
 	return 0;
 }
 
-/* Returns to's descriptor for the other end of file, or -1. */
+bool
+wait_file_is_other_end(const struct ft_wait_file *mine,
+		       const struct ft_wait_file *theirs, bool write)
+{
+	if (mine->kind == FT_FILE_PIPE)
+		return theirs->kind == FT_FILE_PIPE &&
+		       theirs->dev == mine->dev &&
+		       theirs->inode == mine->inode &&
+		       (write ? theirs->can_read : theirs->can_write);
+	if (mine->kind == FT_FILE_SOCKET && mine->peer)
+		return theirs->kind == FT_FILE_SOCKET &&
+		       theirs->inode == mine->peer;
+	return false;
+}
+
 int
 wait_holder_fd(const struct ft_wait_process *to,
 	       const struct ft_wait_file *file, bool write)
 {
-	unsigned long inode = wait_file_other_end(file);
 	size_t i;
 
-	for (i = 0; inode && i < to->file_count; i++) {
-		const struct ft_wait_file *f = &to->files[i];
-
-		if (f->inode == inode && (file->kind != FT_FILE_PIPE ||
-					  (write ? f->can_read : f->can_write)))
-			return f->fd;
-	}
+	for (i = 0; i < to->file_count; i++)
+		if (wait_file_is_other_end(file, &to->files[i], write))
+			return to->files[i].fd;
 	return -1;
 }

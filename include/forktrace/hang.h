@@ -43,11 +43,12 @@ enum ft_file_kind {
 struct ft_wait_file {
 	int fd;
 	enum ft_file_kind kind;
+	unsigned long dev; /* the file's device; 0 for pipes and sockets */
 	unsigned long inode;
 	bool can_read;
 	bool can_write;
 	unsigned long peer; /* a connected Unix socket's peer inode, or 0 */
-	char name[48]; /* "pipe:[1234]", "/dev/pts/3", ... */
+	char name[256]; /* "pipe:[1234]", "/dev/pts/3", ... */
 };
 
 #define FT_WAIT_FDS_MAX 16
@@ -101,6 +102,7 @@ struct ft_wait_process {
 	pid_t pid;
 	pid_t ppid;
 	pid_t pgid;
+	uint64_t caught_signals; /* bit N-1 for signal N, as in SigCgt */
 	char comm[16];
 	bool member; /* traced: its threads are known */
 	bool ended; /* an ended member, kept for the files it held */
@@ -156,7 +158,7 @@ struct ft_hang_report {
 	char **evidence; /* lines of detail beneath it */
 	size_t evidence_count;
 	struct ft_wait wait; /* what tid waits for */
-	char wait_file[48]; /* the file it waits on, or "" */
+	char wait_file[256]; /* the file it waits on, or "" */
 	/* Members it waits for: the cycle, the deadlocked ones, or wakers */
 	pid_t *related;
 	size_t related_count;
@@ -270,6 +272,14 @@ wait_joined_owner(const struct ft_wait_graph *graph,
 
 /* Returns the inode of the other end of file, or 0 for other files. */
 unsigned long wait_file_other_end(const struct ft_wait_file *file);
+
+/*
+ * Returns true when theirs is the other end of mine, the end that a
+ * reader of mine (with write, a writer) waits on: the same pipe opened
+ * the other way, or the peer of a connected socket.
+ */
+bool wait_file_is_other_end(const struct ft_wait_file *mine,
+			    const struct ft_wait_file *theirs, bool write);
 
 /*
  * Returns to's descriptor for the other end of file, the end that a

@@ -74,6 +74,7 @@ struct tracer {
 	/* Signals delivered to the program since forktrace last read its own */
 	unsigned long long root_recent_signals;
 	bool root_stop_followed; /* forktrace stopped with the program */
+	bool root_stop_from_outside; /* a non-member sent its stop signal */
 	int forward_signo; /* a signal to pass on to the program, or 0 */
 	uint64_t quit_key_ns; /* when the terminal last sent SIGQUIT, or 0 */
 	uint64_t forward_at_ns; /* when, unless the program gets it first */
@@ -141,6 +142,10 @@ void hang_note_fork(struct tracer *t, pid_t parent, pid_t child,
 		    const struct ft_snapshot *threads);
 void hang_note_exit(struct tracer *t, const struct task *task);
 void hang_forget(struct tracer *t, const struct task *task);
+/* A signal delivered to a thread starts its sampling over. */
+void hang_note_signal(struct tracer *t, const struct task *task);
+/* An exec ends what a fork left the process. */
+void hang_note_exec(struct tracer *t, pid_t pid);
 void hang_explain_snapshot(struct tracer *t, struct ft_snapshot *snapshot);
 /* Takes forktrace's own interrupt of a thread as no sign of its life. */
 void hang_rebaseline_task(struct tracer *t, const struct task *task);

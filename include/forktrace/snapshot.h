@@ -25,6 +25,7 @@ struct ft_thread_snapshot {
 	char wchan[64];
 	double cpu_seconds; /* user and system time */
 	struct ft_stack *stack; /* NULL when it could not be stopped */
+	const char *no_stack; /* why it was not stopped for one, or NULL */
 };
 
 struct ft_snapshot {
@@ -39,6 +40,18 @@ struct ft_snapshot {
 /* Reads the /proc facts of one thread: all but its stack. */
 void snapshot_read_thread(pid_t pid, pid_t tid,
 			  struct ft_thread_snapshot *thread);
+
+/*
+ * Returns NULL when interrupting the thread for its stack changes nothing
+ * that the program sees, or else the reason, as a phrase.
+ */
+const char *interrupt_harm(const struct ft_thread_snapshot *thread);
+
+/*
+ * Returns true when the socket fd of process pid has a timeout for option
+ * (SO_RCVTIMEO or SO_SNDTIMEO), or when that cannot be told.
+ */
+bool socket_has_timeout(pid_t pid, int fd, int option);
 
 /* Returns the report on process pid in the snapshot, or NULL. */
 const struct ft_hang_report *snapshot_report(const struct ft_snapshot *snapshot,

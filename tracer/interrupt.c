@@ -1,0 +1,159 @@
+/*
+ * Whether a thread may be interrupted for its stack without the program
+ * noticing.
+ *
+ * PTRACE_INTERRUPT leaves a signal pending on the thread.  A system call
+ * that the thread is blocked in then ends as it would for a signal with
+ * no handler.  Most calls restart by themselves (ERESTARTSYS,
+ * ERESTARTNOHAND, restart_syscall()), and the program sees nothing.
+ * Others fail with EINTR or return what they had done so far: epoll_wait(),
+ * sigtimedwait(), semop(), a socket read with a receive timeout, and a
+ * write that had written part of its data.  Those threads are left
+ * alone, and their stacks out.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "forktrace/snapshot.h"
+
+/* A write of at most this much to a pipe is atomic: none of it is done
+ * while it waits, so it restarts whole. */
+#define PIPE_ATOMIC_BYTES 4096
+
+enum fd_kind { FD_OTHER, FD_PIPE, FD_SOCKET, FD_TERMINAL };
+
+static enum fd_kind
+fd_kind(pid_t pid, int fd)
+{
+	char path[64], name[64];
+	struct stat st;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+	n = readlink(path, name, sizeof(name) - 1);
+	if (n <= 0)
+		return FD_OTHER;
+	name[n] = '\0';
+	if (!strncmp(name, "pipe:[", 6))
+		return FD_PIPE;
+	if (!strncmp(name, "socket:[", 8))
+		return FD_SOCKET;
+	if (!strncmp(name, "/dev/pts/", 9) || !strncmp(name, "/dev/tty", 8))
+		return FD_TERMINAL;
+	if (stat(path, &st) == 0 && S_ISFIFO(st.st_mode))
+		return FD_PIPE;
+	return FD_OTHER;
+}
+
+/*
+ * Returns true when the socket fd of pid has a timeout for option
+ * (SO_RCVTIMEO or SO_SNDTIMEO), or when that cannot be told.  The socket
+ * is borrowed with pidfd_getfd(), which a tracer is allowed.
+ */
+bool
+socket_has_timeout(pid_t pid, int fd, int option)
+{
+	struct timeval timeout = { 0, 0 };
+	socklen_t len = sizeof(timeout);
+	int pidfd, copy;
+	bool timed = true;
+
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return true;
+	copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	close(pidfd);
+	if (copy < 0)
+		return true;
+	if (getsockopt(copy, SOL_SOCKET, option, &timeout, &len) == 0)
+		timed = timeout.tv_sec || timeout.tv_usec;
+	close(copy);
+	return timed;
+}
+
+static const char *
+read_harm(pid_t pid, int fd, bool wait_all)
+{
+	switch (fd_kind(pid, fd)) {
+	case FD_PIPE:
+	case FD_TERMINAL:
+		return NULL;
+	case FD_SOCKET:
+		if (wait_all)
+			return "an interrupt would end its MSG_WAITALL receive "
+			       "early";
+		if (socket_has_timeout(pid, fd, SO_RCVTIMEO))
+			return "its socket has a receive timeout, which an "
+			       "interrupt would end with EINTR";
+		return NULL;
+	default:
+		return "an interrupt could change what its read returns";
+	}
+}
+
+const char *
+interrupt_harm(const struct ft_thread_snapshot *thread)
+{
+	const uint64_t *a = thread->syscall_args;
+	pid_t pid = thread->pid;
+
+	if (thread->state == 'D')
+		return "it is in an uninterruptible sleep, which does not stop";
+	if (!thread->in_syscall)
+		return NULL; /* running, or between system calls */
+	switch (thread->syscall_nr) {
+#if defined(__x86_64__)
+	case SYS_futex:
+	case SYS_futex_waitv:
+	case SYS_wait4:
+	case SYS_waitid:
+	case SYS_nanosleep:
+	case SYS_clock_nanosleep:
+	case SYS_restart_syscall:
+	case SYS_pause:
+	case SYS_rt_sigsuspend:
+	case SYS_poll:
+	case SYS_ppoll:
+	case SYS_select:
+	case SYS_pselect6:
+		return NULL;
+	case SYS_read:
+	case SYS_readv:
+	case SYS_pread64:
+		return read_harm(pid, (int)a[0], false);
+	case SYS_recvfrom:
+		return read_harm(pid, (int)a[0], a[3] & MSG_WAITALL);
+	case SYS_recvmsg:
+		return read_harm(pid, (int)a[0], a[2] & MSG_WAITALL);
+	case SYS_accept:
+	case SYS_accept4:
+		if (socket_has_timeout(pid, (int)a[0], SO_RCVTIMEO))
+			return "its socket has a receive timeout, which an "
+			       "interrupt would end with EINTR";
+		return NULL;
+	case SYS_write:
+		if (a[2] <= PIPE_ATOMIC_BYTES &&
+		    fd_kind(pid, (int)a[0]) == FD_PIPE)
+			return NULL;
+		return "an interrupt would cut its write short";
+	case SYS_writev:
+	case SYS_pwrite64:
+	case SYS_sendto:
+	case SYS_sendmsg:
+		return "an interrupt would cut its write short";
+	case SYS_epoll_wait:
+	case SYS_epoll_pwait:
+	case SYS_epoll_pwait2:
+		return "an interrupt would make epoll_wait() fail with EINTR";
+#endif
+	default:
+		return "an interrupt could make this system call fail with "
+		       "EINTR";
+	}
+}
