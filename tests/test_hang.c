@@ -116,6 +116,24 @@ deadlock(const json_t *hang)
 }
 
 /*
+ * Starts a trace of command with --hang-after=2 and returns its first
+ * event of kind, a creation, with the parent and the child it names.
+ */
+static json_t *
+start_until(struct live_trace *live, const char *const *command,
+	    const char *kind, pid_t *parent, pid_t *child)
+{
+	json_t *event;
+
+	assert_int_equal(live_trace_start(live, hang_options, command), 0);
+	event = live_trace_next(live, kind, NULL);
+	assert_non_null(event);
+	*parent = (pid_t)json_int(event, "pid");
+	*child = (pid_t)json_int(event, "child");
+	return event;
+}
+
+/*
  * Starts a trace of a program that starts a thread and then forks, and
  * returns the fork event, with the thread, the parent and the child.
  */
@@ -204,16 +222,12 @@ hang_pipe_wait_shows_the_cycle(void **state)
 {
 	const char *command[] = { example_path("pipe_wait"), "60", NULL };
 	struct live_trace live;
-	json_t *fork, *hang, *waits_on;
+	json_t *hang, *waits_on;
 	pid_t parent, child;
 	char wanted[160];
 
 	(void)state;
-	assert_int_equal(live_trace_start(&live, hang_options, command), 0);
-	fork = live_trace_next(&live, "fork", NULL);
-	assert_non_null(fork);
-	parent = (pid_t)json_int(fork, "pid");
-	child = (pid_t)json_int(fork, "child");
+	start_until(&live, command, "fork", &parent, &child);
 
 	hang = hang_of(&live, child);
 	assert_non_null(hang);
@@ -255,14 +269,10 @@ expect_write_cycle(const char *script, const char *creation,
 {
 	const char *command[] = { PYTHON, source_path(script), "60", NULL };
 	struct live_trace live;
-	json_t *fork, *hang, *waits_on;
+	json_t *hang, *waits_on;
 	pid_t parent, child;
 
-	assert_int_equal(live_trace_start(&live, hang_options, command), 0);
-	fork = live_trace_next(&live, creation, NULL);
-	assert_non_null(fork);
-	parent = (pid_t)json_int(fork, "pid");
-	child = (pid_t)json_int(fork, "child");
+	start_until(&live, command, creation, &parent, &child);
 	hang = hang_of(&live, child);
 	assert_non_null(hang);
 	assert_true(deadlock(hang));
@@ -420,15 +430,11 @@ hang_vfork_parent_waits_for_child(void **state)
 {
 	const char *command[] = { example_path("vfork_lock"), "60", NULL };
 	struct live_trace live;
-	json_t *vfork, *hang, *threads;
+	json_t *hang, *threads;
 	pid_t parent, child;
 
 	(void)state;
-	assert_int_equal(live_trace_start(&live, hang_options, command), 0);
-	vfork = live_trace_next(&live, "vfork", NULL);
-	assert_non_null(vfork);
-	parent = (pid_t)json_int(vfork, "pid");
-	child = (pid_t)json_int(vfork, "child");
+	start_until(&live, command, "vfork", &parent, &child);
 	hang = hang_of(&live, child);
 	assert_non_null(hang);
 	assert_true(deadlock(hang));

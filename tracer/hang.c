@@ -192,7 +192,7 @@ anon_inode(const char *name, const char *prefix)
 	return strtoul(name + len + 1, NULL, 10);
 }
 
-/* Which descriptors read_files() keeps, and how much it spends on them */
+/* The descriptors that read_files() keeps, and what it spends on them */
 enum files_mode {
 	FILES_ALL, /* every one, with its kind */
 	FILES_IPC, /* pipes, sockets and named FIFOs */
@@ -943,8 +943,8 @@ waited_pipes(const struct ft_wait_graph *graph, struct ft_wait_file *pipes,
 }
 
 /*
- * Adds every process outside the family that holds one of the pipes in
- * inodes, as an outsider: its threads are unknown, so it counts as awake.
+ * Adds every process outside the family that holds one of the given
+ * pipes, as an outsider: its threads are unknown, so it counts as awake.
  */
 static void
 add_outside_holders(struct building *b, const struct ft_wait_file *pipes,
