@@ -59,7 +59,7 @@ kill_family(struct live_trace *live)
 			continue;
 		if (!strcmp(kind, "exec") || !strcmp(kind, "attach"))
 			kill((pid_t)json_int(e, "pid"), SIGKILL);
-		else if (!strcmp(kind, "fork"))
+		else if (!strcmp(kind, "fork") || !strcmp(kind, "vfork"))
 			kill((pid_t)json_int(e, "child"), SIGKILL);
 	}
 }
