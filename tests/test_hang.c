@@ -455,6 +455,57 @@ hang_vfork_parent_waits_for_child(void **state)
 	finish(&live);
 }
 
+static void
+hang_pipe_eof_names_own_write_end(void **state)
+{
+	const char *command[] = { example_path("pipe_eof"), "60", NULL };
+	struct live_trace live;
+	json_t *hang, *peer;
+	pid_t parent, child;
+
+	(void)state;
+	start_until(&live, command, "fork", &parent, &child);
+	hang = hang_of(&live, parent);
+	assert_non_null(hang);
+	assert_true(deadlock(hang));
+	assert_string_equal(json_str(hang, "cause"), "holds_other_end");
+	assert_non_null(strstr(json_str(hang, "message"),
+			       "(fd 3) until every write end is closed, but it "
+			       "holds a write end itself (fd 4)"));
+	/* The child held the write end too, and has ended. */
+	peer = json_object_get(hang, "peer");
+	assert_int_equal(json_int(peer, "pid"), child);
+	assert_int_equal(json_int(peer, "exit_code"), 0);
+	finish(&live);
+}
+
+static void
+hang_lock_order_names_both_owners(void **state)
+{
+	const char *command[] = { example_path("lock_order"), "60", NULL };
+	struct live_trace live;
+	json_t *thread, *hang;
+	pid_t pid, other;
+	char wanted[96];
+
+	(void)state;
+	assert_int_equal(live_trace_start(&live, hang_options, command), 0);
+	thread = live_trace_next(&live, "thread", NULL);
+	assert_non_null(thread);
+	pid = (pid_t)json_int(thread, "pid");
+	other = (pid_t)json_int(thread, "child");
+	hang = hang_of(&live, pid);
+	assert_non_null(hang);
+	assert_true(deadlock(hang));
+	assert_string_equal(json_str(hang, "cause"), "threads");
+	snprintf(wanted, sizeof(wanted), ", which thread %d holds; thread %d",
+		 (int)other, (int)other);
+	assert_non_null(strstr(json_str(hang, "message"), wanted));
+	snprintf(wanted, sizeof(wanted), ", which thread %d holds", (int)pid);
+	assert_non_null(strstr(json_str(hang, "message"), wanted));
+	finish(&live);
+}
+
 /* Traces command until the root's hang report, which claims no deadlock. */
 static void
 expect_only_waiting(const char *const *command, const char *kind,
@@ -800,6 +851,13 @@ hang_poll_cycle_survives_interrupts(void **state)
 	assert_non_null(snapshot);
 	record = json_array_get(json_object_get(snapshot, "tree"), 0);
 	assert_int_equal(json_int(record, "pid"), parent);
+	if (!json_object_get(record, "hang")) {
+		char *text = json_dumps(record, 0);
+
+		print_message("snapshot: %s\n", text);
+		free(text);
+	}
+	assert_non_null(json_object_get(record, "hang"));
 	assert_string_equal(json_str(json_object_get(record, "hang"), "cause"),
 			    "wait_cycle");
 	kill_family(&live);
@@ -971,6 +1029,8 @@ main(void)
 		cmocka_unit_test(hang_python_pool_forked_with_lock_held),
 		cmocka_unit_test(hang_python_pool_with_killed_worker),
 		cmocka_unit_test(hang_vfork_parent_waits_for_child),
+		cmocka_unit_test(hang_pipe_eof_names_own_write_end),
+		cmocka_unit_test(hang_lock_order_names_both_owners),
 		cmocka_unit_test(hang_timed_sleep_is_waiting),
 		cmocka_unit_test(hang_accept_loop_is_waiting),
 		cmocka_unit_test(hang_terminal_read_is_waiting),
