@@ -270,6 +270,60 @@ const struct ft_wait_process *
 wait_joined_owner(const struct ft_wait_graph *graph,
 		  const struct ft_wait_process *p, const struct ft_wait *wait);
 
+/* --- Readers that fill a wait graph, in tracer/wait_probe.c --------- */
+
+/* The descriptors that wait_read_files() keeps, and what it spends */
+enum ft_files_mode {
+	FT_FILES_ALL, /* every one, with its kind */
+	FT_FILES_IPC, /* pipes, sockets and named FIFOs */
+	FT_FILES_ANON_IPC, /* pipes and sockets only: a readlink() each */
+};
+
+/*
+ * Reads the open files of a process from dir, a /proc fd directory, and
+ * looks at no more than max_entries descriptors (0: all).  With unique,
+ * keeps one descriptor for each end of each file.
+ */
+void wait_read_files(const char *dir, struct ft_wait_process *process,
+		     enum ft_files_mode mode, size_t max_entries, bool unique);
+
+/* Reads a thread's memory with process_vm_readv(), as ft_read_memory. */
+bool wait_read_memory(pid_t tid, uint64_t addr, void *buf, size_t len,
+		      void *data);
+
+/* Read p's parent and process group, and its caught signals. */
+void wait_read_parent_and_group(struct ft_wait_process *p);
+void wait_read_caught_signals(struct ft_wait_process *p);
+
+/* Replaces the epoll descriptor of wait by the descriptors it watches. */
+void wait_resolve_epoll(struct ft_wait_process *p, pid_t tid,
+			struct ft_wait *wait);
+
+/*
+ * Returns true when a thread in the graph waits on a shared futex, whose
+ * wakers wait_read_maps() then finds: it reads p's shared mappings and
+ * places its threads' shared futexes in them.
+ */
+bool wait_graph_needs_maps(const struct ft_wait_graph *graph);
+void wait_read_maps(struct ft_wait_process *p);
+
+/* Marks a socket read or write with SO_RCVTIMEO or SO_SNDTIMEO timed. */
+void wait_mark_socket_timeouts(struct ft_wait_process *p);
+
+/* Sets the peer of every connected Unix socket in the graph. */
+void wait_read_unix_peers(struct ft_wait_graph *graph);
+
+/*
+ * Add outsiders, processes whose threads are unknown: the untraced
+ * children of members, and the readable processes outside the family
+ * that hold a pipe that a member waits on.
+ */
+void wait_add_untraced_children(struct ft_wait_graph *graph);
+void wait_add_outside_holders(struct ft_wait_graph *graph);
+
+/* Returns the record of pid that has not ended, member or not, or NULL. */
+struct ft_wait_process *wait_graph_find(struct ft_wait_graph *graph, pid_t pid);
+
 /* Returns the inode of the other end of file, or 0 for other files. */
 unsigned long wait_file_other_end(const struct ft_wait_file *file);
 
