@@ -26,6 +26,9 @@
 
 static const char *const hang_options[] = { "--hang-after=2", NULL };
 static const char *const no_command[] = { NULL };
+/* With the stacks of a forking process's other threads as well */
+static const char *const thread_stack_options[] = { "--hang-after=2",
+						    "--stacks=all", NULL };
 
 /* Returns the hang event of pid, waiting for it if it has not come. */
 static json_t *
@@ -143,7 +146,8 @@ start_thread_and_fork(struct live_trace *live, const char *const *command,
 {
 	json_t *event;
 
-	assert_int_equal(live_trace_start(live, hang_options, command), 0);
+	assert_int_equal(live_trace_start(live, thread_stack_options, command),
+			 0);
 	event = live_trace_next(live, "thread", NULL);
 	assert_non_null(event);
 	*thread = (pid_t)json_int(event, "child");
@@ -592,13 +596,19 @@ hang_after_zero_reports_nothing(void **state)
 	const char *options[] = { "--hang-after=0", NULL };
 	const char *command[] = { example_path("fork_lock"), "3", NULL };
 	struct trace_result r;
+	json_t *threads;
 
 	(void)state;
 	assert_int_equal(trace_run(&r, options, command), 0);
 	assert_int_equal(trace_count(&r, "hang", 0), 0);
 	/* The warning at the fork does not depend on the detector. */
-	assert_non_null(json_object_get(trace_event(&r, "fork", 0, 0),
-					"other_threads"));
+	threads =
+		json_object_get(trace_event(&r, "fork", 0, 0), "other_threads");
+	assert_int_equal(json_array_size(threads), 1);
+	/* By default the other threads are not interrupted for stacks. */
+	assert_null(json_object_get(json_array_get(threads, 0), "stack"));
+	assert_null(
+		json_object_get(json_array_get(threads, 0), "stack_skipped"));
 	assert_int_equal(r.exit_code, 128 + SIGALRM);
 	trace_result_free(&r);
 }
@@ -781,12 +791,13 @@ fork_warning_leaves_write_whole(void **state)
 		"threading.Thread(target=fork_while_main_writes).start()\n"
 		"print('wrote', os.write(w, b'x' * 262144), flush=True)\n";
 	const char *command[] = { PYTHON, "-c", program, NULL };
+	const char *options[] = { "--stacks=all", NULL };
 	struct trace_result r;
 	json_t *fork, *other;
 	size_t i;
 
 	(void)state;
-	assert_int_equal(trace_run(&r, NULL, command), 0);
+	assert_int_equal(trace_run(&r, options, command), 0);
 	assert_int_equal(r.exit_code, 0);
 	assert_string_equal(r.out, "wrote 262144\n");
 	/* The second fork is the thread's, and main is its other thread. */
@@ -1017,6 +1028,36 @@ hang_after_exec_forgets_the_fork(void **state)
 	finish(&live);
 }
 
+static void
+hang_paused_child_holds_the_pipe(void **state)
+{
+	/* The child, paused for a debugger, is the only writer. */
+	static const char program[] = "import os, signal\n"
+				      "signal.alarm(60)\n"
+				      "r, w = os.pipe()\n"
+				      "if os.fork() == 0:\n"
+				      "    os.write(w, b'x')\n"
+				      "    os._exit(0)\n"
+				      "os.close(w)\n"
+				      "os.read(r, 1)\n";
+	const char *options[] = { "--hang-after=2", "--pause=fork",
+				  "--pause-timeout=60", NULL };
+	const char *command[] = { PYTHON, "-c", program, NULL };
+	struct live_trace live;
+	json_t *exec, *hang;
+
+	(void)state;
+	assert_int_equal(live_trace_start(&live, options, command), 0);
+	exec = live_trace_next(&live, "exec", NULL);
+	assert_non_null(exec);
+	assert_non_null(live_trace_next(&live, "pause", NULL));
+	hang = hang_of(&live, (pid_t)json_int(exec, "pid"));
+	assert_non_null(hang);
+	assert_false(deadlock(hang));
+	assert_string_equal(json_str(hang, "cause"), "waiting");
+	finish(&live);
+}
+
 int
 main(void)
 {
@@ -1045,6 +1086,7 @@ main(void)
 		cmocka_unit_test(hang_sigchld_handler_is_waiting),
 		cmocka_unit_test(hang_interval_timer_is_no_hang),
 		cmocka_unit_test(hang_after_exec_forgets_the_fork),
+		cmocka_unit_test(hang_paused_child_holds_the_pipe),
 	};
 
 	return cmocka_run_group_tests_name("hang", tests, NULL, NULL);

@@ -707,6 +707,30 @@ join_waits_for_the_thread(void **state)
 }
 
 static void
+lock_of_fork_caller_is_its_own(void **state)
+{
+	struct ft_wait_graph graph = { 0 };
+	struct ft_wait wait = futex_wait(140);
+	struct ft_wait_process *parent = member(&graph, 140, 1, "prog");
+	struct ft_wait_process *child = member(&graph, 141, 140, "prog");
+	struct ft_hang_report *r;
+
+	(void)state;
+	/* The single-threaded parent locked it, then forked. */
+	running(parent, 140);
+	blocked(child, 141, &wait);
+	r = explain(&graph, 141);
+	assert_true(r->deadlock);
+	assert_int_equal(r->cause, FT_HANG_LOCK_HELD_BY_ITSELF);
+	assert_string_equal(r->message,
+			    "deadlocked: it waits for a mutex that thread 140 "
+			    "held when it called fork(); the child is a copy "
+			    "of that thread, so it waits for itself");
+	hang_report_free(r);
+	wait_graph_free(&graph);
+}
+
+static void
 names_are_stable(void **state)
 {
 	(void)state;
@@ -740,6 +764,7 @@ main(void)
 		cmocka_unit_test(other_file_with_same_inode_is_no_waker),
 		cmocka_unit_test(own_write_end_is_named),
 		cmocka_unit_test(join_waits_for_the_thread),
+		cmocka_unit_test(lock_of_fork_caller_is_its_own),
 		cmocka_unit_test(names_are_stable),
 	};
 

@@ -689,6 +689,41 @@ options_help_lists_every_short_option(void **state)
 }
 
 static void
+options_stacks_lists(void **state)
+{
+	static const struct {
+		const char *word;
+		unsigned bits;
+	} good[] = {
+		{ "--stacks=fork", FT_STACKS_FORK },
+		{ "--stacks=exit,signal", FT_STACKS_EXIT | FT_STACKS_SIGNAL },
+		{ "--stacks=threads", FT_STACKS_THREADS },
+		{ "--stacks=all", FT_STACKS_FORK | FT_STACKS_SIGNAL |
+					  FT_STACKS_EXIT | FT_STACKS_THREADS },
+		{ "--stacks=none", 0 },
+	};
+	struct parse_run run;
+	size_t i;
+
+	(void)state;
+	PARSE(&run, "prog");
+	assert_int_equal(run.opts.stacks, FT_STACKS_FORK | FT_STACKS_SIGNAL);
+	parse_run_free(&run);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		PARSE(&run, good[i].word, "prog");
+		assert_runs_prog(&run);
+		assert_int_equal(run.opts.stacks, good[i].bits);
+		parse_run_free(&run);
+	}
+	PARSE(&run, "--stacks=fork,thread", "prog");
+	assert_int_equal(run.result, FT_PARSE_ERROR);
+	assert_non_null(strstr(run.err, "invalid --stacks value 'thread': "
+					"expected fork, signal, exit, threads, "
+					"all or none\n"));
+	parse_run_free(&run);
+}
+
+static void
 options_hang_after_values(void **state)
 {
 	static const struct {
@@ -787,6 +822,7 @@ main(void)
 		cmocka_unit_test(options_help_lists_every_short_option),
 		cmocka_unit_test(options_parse_twice_resets_state),
 		cmocka_unit_test(options_hang_after_values),
+		cmocka_unit_test(options_stacks_lists),
 	};
 
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);

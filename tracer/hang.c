@@ -29,7 +29,7 @@
  * The descriptors looked at in an ending member: past these, a process
  * with thousands of copies of one pipe would cost milliseconds per exit.
  */
-#define EXIT_FILES_MAX 1024
+#define EXIT_FILES_MAX 256
 
 /* A member must live this long for its files to be kept at its end. */
 #define EXIT_FILES_MIN_AGE_NS 2000000u
@@ -43,9 +43,10 @@ struct sample {
 	bool in_syscall;
 	long nr;
 	uint64_t args[6];
-	unsigned long long cpu; /* utime + stime, in clock ticks */
+	unsigned long long cpu; /* CPU time: schedstat ns, or clock ticks */
 	uint64_t since_ns; /* when it entered this state */
 	bool interrupted; /* forktrace interrupted it since this sample */
+	bool signaled; /* a signal was delivered to it since this sample */
 };
 
 /* The pipes and sockets a member held as it ended. */
@@ -60,6 +61,7 @@ struct ended {
 /* A child's view of its parent's other threads at the fork. */
 struct fork_note {
 	pid_t parent;
+	pid_t caller; /* the thread that called fork() */
 	struct ft_fork_thread *threads;
 	size_t count;
 };
@@ -224,7 +226,7 @@ base_name(const char *path)
 }
 
 void
-hang_note_fork(struct tracer *t, pid_t parent, pid_t child,
+hang_note_fork(struct tracer *t, const struct task *caller, pid_t child,
 	       const struct ft_snapshot *threads)
 {
 	struct fork_note *note;
@@ -233,7 +235,8 @@ hang_note_fork(struct tracer *t, pid_t parent, pid_t child,
 	if (!t->hang || !threads->count)
 		return;
 	note = xcalloc(1, sizeof(*note));
-	note->parent = parent;
+	note->parent = caller->tgid;
+	note->caller = caller->tid;
 	note->threads = xcalloc(threads->count, sizeof(*note->threads));
 	for (i = 0; i < threads->count; i++) {
 		const struct ft_thread_snapshot *from = &threads->threads[i];
@@ -266,10 +269,17 @@ hang_note_fork(struct tracer *t, pid_t parent, pid_t child,
 void
 hang_note_signal(struct tracer *t, const struct task *task)
 {
+	struct sample *s;
+
 	if (!t->hang)
 		return;
-	/* A delivered signal is a sign of life: sampling starts again. */
-	free(pidmap_remove(&t->hang->samples, task->tid));
+	/*
+	 * A delivered signal is a sign of life: the wait starts again, but
+	 * the call stays known for a restart_syscall() that resumes it.
+	 */
+	s = pidmap_get(&t->hang->samples, task->tid);
+	if (s)
+		s->signaled = true;
 }
 
 void
@@ -323,6 +333,16 @@ read_sample(pid_t pid, pid_t tid, struct sample *s)
 	       &stime);
 	free(text);
 	s->cpu = utime + stime;
+	/*
+	 * The nanoseconds on a CPU, where the kernel keeps them, also move
+	 * for a wakeup too short to show in the clock ticks.
+	 */
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid,
+		 (int)tid);
+	if (procfs_read_file(path, &text, &len) == 0) {
+		s->cpu = strtoull(text, NULL, 10);
+		free(text);
+	}
 	s->in_syscall = false;
 	if (s->state != 'S' && s->state != 'D')
 		return true;
@@ -344,11 +364,31 @@ read_sample(pid_t pid, pid_t tid, struct sample *s)
  * was interrupted, as the last sample saw it: poll() and the timed waits
  * resume that way after a stop, forktrace's own interrupts included.
  */
+/*
+ * Returns true for the calls that resume through restart_syscall() after
+ * a stop: poll(), the sleeps, and a futex wait with a timeout.  Others
+ * restart as themselves, so a restart_syscall() after them is a new call.
+ */
+static bool
+restarts_through_block(const struct sample *s)
+{
+	switch (s->nr) {
+	case SYS_poll:
+	case SYS_nanosleep:
+	case SYS_clock_nanosleep:
+		return true;
+	case SYS_futex:
+		return s->args[3] != 0;
+	default:
+		return false;
+	}
+}
+
 static void
 continue_restarted(const struct sample *last, struct sample *fresh)
 {
 	if (last && fresh->in_syscall && fresh->nr == SYS_restart_syscall &&
-	    last->in_syscall && last->nr != SYS_restart_syscall) {
+	    last->in_syscall && restarts_through_block(last)) {
 		fresh->nr = last->nr;
 		memcpy(fresh->args, last->args, sizeof(fresh->args));
 	}
@@ -407,8 +447,8 @@ sample_task(pid_t tid, void *value, void *data)
 		pidmap_put(&h->samples, tid, s);
 		*s = fresh;
 		s->since_ns = sm->now;
-	} else if (!sample_blocked(&fresh) || !sample_blocked(s) ||
-		   fresh.nr != s->nr ||
+	} else if (s->signaled || !sample_blocked(&fresh) ||
+		   !sample_blocked(s) || fresh.nr != s->nr ||
 		   memcmp(fresh.args, s->args, sizeof(s->args)) ||
 		   (fresh.cpu != s->cpu && !s->interrupted) ||
 		   fresh.state != s->state) {
@@ -509,7 +549,8 @@ add_member_thread(pid_t tid, void *value, void *data)
 		thread->facts.state = 'T';
 	s = h ? pidmap_get(&h->samples, tid) : NULL;
 	if (s && thread->facts.in_syscall &&
-	    thread->facts.syscall_nr == SYS_restart_syscall && s->in_syscall) {
+	    thread->facts.syscall_nr == SYS_restart_syscall && s->in_syscall &&
+	    restarts_through_block(s)) {
 		thread->facts.syscall_nr = s->nr;
 		memcpy(thread->facts.syscall_args, s->args,
 		       sizeof(thread->facts.syscall_args));
@@ -588,6 +629,7 @@ build_graph(struct tracer *t, struct ft_wait_graph *graph, bool instant)
 			wait_read_maps(p);
 		if (note) {
 			p->forked_by = note->parent;
+			p->fork_caller = note->caller;
 			p->fork_threads = (struct ft_fork_thread *)xmemdup(
 				note->threads,
 				note->count * sizeof(*note->threads));

@@ -321,6 +321,24 @@ explain_lock(struct ft_hang_report *report, struct strbuf *sb,
 	    wait_thread_owner(graph, p, wait->futex_owner) != p)
 		return false;
 	report->owner_tid = wait->futex_owner;
+	holder = wait->futex_mutex ? member_of_thread(graph, wait->futex_owner)
+				   : NULL;
+	/*
+	 * The thread that called fork() is the one the child is a copy of:
+	 * its locks are the child's own.  A single-threaded parent has no
+	 * other thread to have held one.
+	 */
+	if (wait->futex_mutex &&
+	    (wait->futex_owner == p->fork_caller ||
+	     (holder && holder->pid == p->ppid && holder->thread_count == 1))) {
+		report->cause = FT_HANG_LOCK_HELD_BY_ITSELF;
+		strbuf_addf(sb,
+			    "deadlocked: it waits for a mutex that thread %d "
+			    "held when it called fork(); the child is a copy "
+			    "of that thread, so it waits for itself",
+			    (int)wait->futex_owner);
+		return true;
+	}
 	ft = wait->futex_mutex ? fork_thread(p, wait->futex_owner) : NULL;
 	if (ft) {
 		report->cause = FT_HANG_LOCK_NOT_COPIED;
@@ -341,8 +359,6 @@ explain_lock(struct ft_hang_report *report, struct strbuf *sb,
 			    (int)t->facts.tid);
 		return true;
 	}
-	holder = wait->futex_mutex ? member_of_thread(graph, wait->futex_owner)
-				   : NULL;
 	if (holder && holder->pid == p->ppid) {
 		explain_parent_owner(report, sb, holder, wait->futex_owner);
 		return true;

@@ -22,6 +22,11 @@
 
 #include "forktrace/snapshot.h"
 
+/* pidfd_open()'s flag for a thread's pidfd, since Linux 6.9 */
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
 /* A write of at most this much to a pipe is atomic: none of it is done
  * while it waits, so it restarts whole. */
 #define PIPE_ATOMIC_BYTES 4096
@@ -29,13 +34,14 @@
 enum fd_kind { FD_OTHER, FD_PIPE, FD_SOCKET, FD_TERMINAL };
 
 static enum fd_kind
-fd_kind(pid_t pid, int fd)
+fd_kind(pid_t tid, int fd)
 {
 	char path[64], name[64];
 	struct stat st;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+	/* /proc/TID works for any thread, and a zombie leader has no files. */
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)tid, fd);
 	n = readlink(path, name, sizeof(name) - 1);
 	if (n <= 0)
 		return FD_OTHER;
@@ -57,14 +63,18 @@ fd_kind(pid_t pid, int fd)
  * is borrowed with pidfd_getfd(), which a tracer is allowed.
  */
 bool
-socket_has_timeout(pid_t pid, int fd, int option)
+socket_has_timeout(pid_t pid, pid_t tid, int fd, int option)
 {
 	struct timeval timeout = { 0, 0 };
 	socklen_t len = sizeof(timeout);
 	int pidfd, copy;
 	bool timed = true;
 
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	/* A thread's own pidfd reaches the files when the leader is gone. */
+	pidfd = (int)syscall(SYS_pidfd_open, tid,
+			     tid == pid ? 0 : PIDFD_THREAD);
+	if (pidfd < 0 && tid != pid)
+		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0)
 		return true;
 	copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
@@ -78,9 +88,9 @@ socket_has_timeout(pid_t pid, int fd, int option)
 }
 
 static const char *
-read_harm(pid_t pid, int fd, bool wait_all)
+read_harm(pid_t pid, pid_t tid, int fd, bool wait_all)
 {
-	switch (fd_kind(pid, fd)) {
+	switch (fd_kind(tid, fd)) {
 	case FD_PIPE:
 	case FD_TERMINAL:
 		return NULL;
@@ -88,7 +98,7 @@ read_harm(pid_t pid, int fd, bool wait_all)
 		if (wait_all)
 			return "an interrupt would end its MSG_WAITALL receive "
 			       "early";
-		if (socket_has_timeout(pid, fd, SO_RCVTIMEO))
+		if (socket_has_timeout(pid, tid, fd, SO_RCVTIMEO))
 			return "its socket has a receive timeout, which an "
 			       "interrupt would end with EINTR";
 		return NULL;
@@ -101,7 +111,7 @@ const char *
 interrupt_harm(const struct ft_thread_snapshot *thread)
 {
 	const uint64_t *a = thread->syscall_args;
-	pid_t pid = thread->pid;
+	pid_t pid = thread->pid, tid = thread->tid;
 
 	if (thread->state == 'D')
 		return "it is in an uninterruptible sleep, which does not stop";
@@ -126,20 +136,20 @@ interrupt_harm(const struct ft_thread_snapshot *thread)
 	case SYS_read:
 	case SYS_readv:
 	case SYS_pread64:
-		return read_harm(pid, (int)a[0], false);
+		return read_harm(pid, tid, (int)a[0], false);
 	case SYS_recvfrom:
-		return read_harm(pid, (int)a[0], a[3] & MSG_WAITALL);
+		return read_harm(pid, tid, (int)a[0], a[3] & MSG_WAITALL);
 	case SYS_recvmsg:
-		return read_harm(pid, (int)a[0], a[2] & MSG_WAITALL);
+		return read_harm(pid, tid, (int)a[0], a[2] & MSG_WAITALL);
 	case SYS_accept:
 	case SYS_accept4:
-		if (socket_has_timeout(pid, (int)a[0], SO_RCVTIMEO))
+		if (socket_has_timeout(pid, tid, (int)a[0], SO_RCVTIMEO))
 			return "its socket has a receive timeout, which an "
 			       "interrupt would end with EINTR";
 		return NULL;
 	case SYS_write:
 		if (a[2] <= PIPE_ATOMIC_BYTES &&
-		    fd_kind(pid, (int)a[0]) == FD_PIPE)
+		    fd_kind(tid, (int)a[0]) == FD_PIPE)
 			return NULL;
 		return "an interrupt would cut its write short";
 	case SYS_writev:

@@ -358,7 +358,7 @@ take_other_threads(struct tracer *t, const struct task *task)
 			tids[count++] = thread->tid;
 	snapshot = snapshot_take_threads(
 		t, tids, count,
-		t->stacks && (t->opts->stacks & FT_STACKS_FORK));
+		t->stacks && (t->opts->stacks & FT_STACKS_THREADS));
 	free(tids);
 	if (!snapshot->count) {
 		snapshot_free(snapshot);
@@ -416,7 +416,7 @@ handle_new_child(struct tracer *t, struct task *task, unsigned ptrace_event)
 	tracer_emit(t, &event);
 	stack_free(stack);
 	if (other_threads)
-		hang_note_fork(t, task->tgid, child_tid, other_threads);
+		hang_note_fork(t, task, child_tid, other_threads);
 	snapshot_free(other_threads);
 	if (t->stacks && event.kind != FT_EVENT_THREAD)
 		stacks_fork(t->stacks, task->tgid, child_tid);

@@ -58,8 +58,9 @@ static const struct option_spec option_specs[] = {
 	{ "verbose", OPT_VERBOSE, no_argument, NULL,
 	  "list each process's threads and show SIGCHLD deliveries" },
 	{ "stacks", OPT_STACKS, required_argument, "LIST",
-	  "capture stacks at: fork, signal, exit, all or none, comma-separated"
-	  " (default fork,signal)" },
+	  "capture stacks at: fork, signal, exit, threads (a forking process's "
+	  "other threads), all or none, comma-separated (default "
+	  "fork,signal)" },
 	{ "stack-depth", OPT_STACK_DEPTH, required_argument, "N",
 	  "keep at most N frames of each stack (default 32)" },
 	{ "hang-after", OPT_HANG_AFTER, required_argument, "SECS",
@@ -183,11 +184,9 @@ parse_stacks(struct ft_options *opts, const char *list, FILE *err)
 		const char *name;
 		unsigned bits;
 	} points[] = {
-		{ "fork", FT_STACKS_FORK },
-		{ "signal", FT_STACKS_SIGNAL },
-		{ "exit", FT_STACKS_EXIT },
-		{ "all", FT_STACKS_ALL },
-		{ "none", 0 },
+		{ "fork", FT_STACKS_FORK }, { "signal", FT_STACKS_SIGNAL },
+		{ "exit", FT_STACKS_EXIT }, { "threads", FT_STACKS_THREADS },
+		{ "all", FT_STACKS_ALL },   { "none", 0 },
 	};
 	const char *word = list;
 
@@ -202,8 +201,8 @@ parse_stacks(struct ft_options *opts, const char *list, FILE *err)
 		if (i == sizeof(points) / sizeof(points[0])) {
 			fprintf(err,
 				"forktrace: invalid --stacks value '%.*s': "
-				"expected fork, signal, exit, all or "
-				"none\n",
+				"expected fork, signal, exit, threads, all "
+				"or none\n",
 				(int)len, word);
 			return false;
 		}

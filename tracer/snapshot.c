@@ -139,7 +139,8 @@ snapshot_read_thread(pid_t pid, pid_t tid, struct ft_thread_snapshot *thread)
 		 (int)tid);
 	if (procfs_read_file(path, &text, &len) == 0) {
 		snprintf(thread->name, sizeof(thread->name), "%.*s",
-			 (int)strcspn(text, "\n"), text);
+			 (int)(len && text[len - 1] == '\n' ? len - 1 : len),
+			 text);
 		free(text);
 	}
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid,

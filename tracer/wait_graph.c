@@ -165,6 +165,11 @@ wait_file_wakers(const struct ft_wait_graph *graph,
 		w->outside = true; /* a terminal, a network, a device */
 		return;
 	}
+	/* Any process may open a named FIFO by its path at any time. */
+	if (file->kind == FT_FILE_PIPE && file->dev) {
+		w->outside = true;
+		return;
+	}
 	for (i = 0; i < graph->count; i++) {
 		const struct ft_wait_process *p = &graph->processes[i];
 
@@ -258,7 +263,8 @@ add_signal_wakers(const struct ft_wait_graph *graph,
 				1ull << (SIGVTALRM - 1) | 1ull << (SIGPROF - 1);
 	size_t i;
 
-	if (process->caught_signals & timers)
+	if ((process->caught_signals & timers) ||
+	    (process->caught_signals && process->posix_timers))
 		w->outside = true;
 	if (!(process->caught_signals & 1ull << (SIGCHLD - 1)))
 		return;

@@ -167,6 +167,12 @@ wait_read_caught_signals(struct ft_wait_process *p)
 	if (at)
 		p->caught_signals = strtoull(at + 9, NULL, 16);
 	free(text);
+	/* A timer of timer_create() may send any signal; it is listed here. */
+	snprintf(path, sizeof(path), "/proc/%d/timers", (int)p->pid);
+	if (procfs_read_file(path, &text, &len) == 0) {
+		p->posix_timers = len > 0;
+		free(text);
+	}
 }
 
 /* Reads fields 4 and 5 of /proc/PID/stat: the parent and the group. */
@@ -274,7 +280,8 @@ wait_read_maps(struct ft_wait_process *p)
 				continue;
 			if (!shared)
 				w->futex_shared = false;
-			else if (strstr(name, "(deleted)") ||
+			else if ((strstr(name, "(deleted)") &&
+				  strncmp(name, "/SYSV", 5)) ||
 				 !strncmp(name, "/dev/zero", 9))
 				w->futex_inode = inode;
 		}
@@ -440,7 +447,10 @@ add_outside_holders(struct ft_wait_graph *graph,
 		size_t i, j;
 		bool holds = false;
 
-		if (pid <= 0 || pid == self || wait_graph_find(graph, pid))
+		/* An untraced child is in the graph already, without files. */
+		p = pid > 0 ? wait_graph_find(graph, pid) : NULL;
+		if (pid <= 0 || pid == self ||
+		    (p && (p->member || p->file_count)))
 			continue;
 		snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
 		wait_read_files(dir, &scratch, FT_FILES_IPC, 0, false);
@@ -451,10 +461,12 @@ add_outside_holders(struct ft_wait_graph *graph,
 				    scratch.files[i].inode == pipes[j].inode)
 					holds = true;
 		if (holds) {
-			p = wait_graph_add(graph, pid);
+			if (!p) {
+				p = wait_graph_add(graph, pid);
+				procfs_read_comm(pid, p->comm);
+			}
 			p->files = scratch.files;
 			p->file_count = scratch.file_count;
-			procfs_read_comm(pid, p->comm);
 		} else {
 			free(scratch.files);
 		}
@@ -517,7 +529,8 @@ wait_mark_socket_timeouts(struct ft_wait_process *p)
 			continue;
 		file = wait_process_file(p, w->fds[0]);
 		if (file && file->kind == FT_FILE_SOCKET &&
-		    socket_has_timeout(p->pid, w->fds[0],
+		    socket_has_timeout(p->pid, p->threads[i].facts.tid,
+				       w->fds[0],
 				       w->kind == FT_WAIT_WRITE ? SO_SNDTIMEO
 								: SO_RCVTIMEO))
 			w->timed = true;

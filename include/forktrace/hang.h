@@ -103,6 +103,7 @@ struct ft_wait_process {
 	pid_t ppid;
 	pid_t pgid;
 	uint64_t caught_signals; /* bit N-1 for signal N, as in SigCgt */
+	bool posix_timers; /* it has timers of timer_create() */
 	char comm[16];
 	bool member; /* traced: its threads are known */
 	bool ended; /* an ended member, kept for the files it held */
@@ -123,6 +124,7 @@ struct ft_wait_process {
 
 	/* The parent's other threads at the fork that made it */
 	pid_t forked_by;
+	pid_t fork_caller; /* the thread that called fork(), or 0 */
 	struct ft_fork_thread *fork_threads;
 	size_t fork_thread_count;
 };

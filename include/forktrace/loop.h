@@ -138,7 +138,7 @@ void hang_start(struct tracer *t);
 void hang_stop(struct tracer *t);
 int hang_fd(const struct tracer *t);
 void hang_tick(struct tracer *t);
-void hang_note_fork(struct tracer *t, pid_t parent, pid_t child,
+void hang_note_fork(struct tracer *t, const struct task *caller, pid_t child,
 		    const struct ft_snapshot *threads);
 void hang_note_exit(struct tracer *t, const struct task *task);
 void hang_forget(struct tracer *t, const struct task *task);

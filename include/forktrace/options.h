@@ -17,7 +17,14 @@ enum ft_stack_point {
 	FT_STACKS_FORK = 1u << 0, /* the creating thread, at its event */
 	FT_STACKS_SIGNAL = 1u << 1, /* a fatal signal, before delivery */
 	FT_STACKS_EXIT = 1u << 2, /* each thread's exit event */
-	FT_STACKS_ALL = FT_STACKS_FORK | FT_STACKS_SIGNAL | FT_STACKS_EXIT,
+	/*
+	 * The other threads of a forking process.  They run, and one may
+	 * enter a call between forktrace's look and its interrupt, so this
+	 * is not on by default.
+	 */
+	FT_STACKS_THREADS = 1u << 3,
+	FT_STACKS_ALL = FT_STACKS_FORK | FT_STACKS_SIGNAL | FT_STACKS_EXIT |
+			FT_STACKS_THREADS,
 };
 
 /* When new children are held for a debugger. */

@@ -48,10 +48,11 @@ void snapshot_read_thread(pid_t pid, pid_t tid,
 const char *interrupt_harm(const struct ft_thread_snapshot *thread);
 
 /*
- * Returns true when the socket fd of process pid has a timeout for option
- * (SO_RCVTIMEO or SO_SNDTIMEO), or when that cannot be told.
+ * Returns true when the socket fd of thread tid of process pid has a
+ * timeout for option (SO_RCVTIMEO or SO_SNDTIMEO), or when that cannot be
+ * told.
  */
-bool socket_has_timeout(pid_t pid, int fd, int option);
+bool socket_has_timeout(pid_t pid, pid_t tid, int fd, int option);
 
 /* Returns the report on process pid in the snapshot, or NULL. */
 const struct ft_hang_report *snapshot_report(const struct ft_snapshot *snapshot,
