@@ -3,7 +3,7 @@
  * process once all its threads have sat in the same system call, using
  * no CPU time, for --hang-after seconds.
  *
- * A sample reads two small /proc files per thread.  Only for a process
+ * A sample reads three small /proc files per thread.  Only for a process
  * that has newly hung does the detector read more.  It reads the open
  * files and shared mappings of every member, the futex words and poll
  * sets that blocked calls point to, and which readable processes hold the

@@ -1,8 +1,9 @@
 /*
- * The readers that fill a wait graph: the open files of a process, its
- * shared mappings, parents and signal handlers from /proc, the threads'
- * memory, the peers of Unix sockets from the kernel's socket diagnostics,
- * and the processes outside the family that hold the family's pipes.
+ * The readers that fill a wait graph.  From /proc they read a process's
+ * open files, shared mappings, parent and signal handlers.  They also
+ * read the threads' memory, and the peers of Unix sockets from the
+ * kernel's socket diagnostics.  They find the processes outside the
+ * family that hold the family's pipes.
  */
 #include <ctype.h>
 #include <dirent.h>
