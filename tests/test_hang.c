@@ -1058,6 +1058,46 @@ hang_paused_child_holds_the_pipe(void **state)
 	finish(&live);
 }
 
+static void
+hang_report_leaves_low_water_read_whole(void **state)
+{
+	/*
+	 * The parent's read waits for 10 bytes and has 3: an interrupt for
+	 * its stack would return those 3.  The child sends the rest after
+	 * the report.
+	 */
+	static const char program[] =
+		"import os, signal, socket, time\n"
+		"signal.alarm(60)\n"
+		"a, b = socket.socketpair()\n"
+		"a.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, 10)\n"
+		"if os.fork() == 0:\n"
+		"    b.send(b'abc')\n"
+		"    time.sleep(6)\n"
+		"    b.send(b'defghij')\n"
+		"    os._exit(0)\n"
+		"print('got', len(a.recv(10)), flush=True)\n"
+		"os.wait()\n";
+	const char *command[] = { PYTHON, "-c", program, NULL };
+	struct trace_result r;
+	json_t *hang, *threads;
+	pid_t root;
+
+	(void)state;
+	assert_int_equal(trace_run(&r, hang_options, command), 0);
+	assert_int_equal(r.exit_code, 0);
+	assert_string_equal(r.out, "got 10\n");
+	root = trace_root_pid(&r);
+	hang = trace_event(&r, "hang", root, 0);
+	assert_non_null(hang);
+	threads = json_object_get(hang, "threads");
+	assert_int_equal(json_array_size(threads), 1);
+	assert_non_null(
+		strstr(json_str(json_array_get(threads, 0), "stack_skipped"),
+		       "SO_RCVLOWAT"));
+	trace_result_free(&r);
+}
+
 int
 main(void)
 {
@@ -1087,6 +1127,7 @@ main(void)
 		cmocka_unit_test(hang_interval_timer_is_no_hang),
 		cmocka_unit_test(hang_after_exec_forgets_the_fork),
 		cmocka_unit_test(hang_paused_child_holds_the_pipe),
+		cmocka_unit_test(hang_report_leaves_low_water_read_whole),
 	};
 
 	return cmocka_run_group_tests_name("hang", tests, NULL, NULL);

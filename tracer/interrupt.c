@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "forktrace/snapshot.h"
@@ -62,13 +63,14 @@ fd_kind(pid_t tid, int fd)
  * (SO_RCVTIMEO or SO_SNDTIMEO), or when that cannot be told.  The socket
  * is borrowed with pidfd_getfd(), which a tracer is allowed.
  */
-bool
-socket_has_timeout(pid_t pid, pid_t tid, int fd, int option)
+/*
+ * Returns a copy of descriptor fd of thread tid of process pid, borrowed
+ * with pidfd_getfd(), which a tracer is allowed, or -1.
+ */
+static int
+borrow_fd(pid_t pid, pid_t tid, int fd)
 {
-	struct timeval timeout = { 0, 0 };
-	socklen_t len = sizeof(timeout);
 	int pidfd, copy;
-	bool timed = true;
 
 	/* A thread's own pidfd reaches the files when the leader is gone. */
 	pidfd = (int)syscall(SYS_pidfd_open, tid,
@@ -76,9 +78,20 @@ socket_has_timeout(pid_t pid, pid_t tid, int fd, int option)
 	if (pidfd < 0 && tid != pid)
 		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0)
-		return true;
+		return -1;
 	copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 	close(pidfd);
+	return copy;
+}
+
+bool
+socket_has_timeout(pid_t pid, pid_t tid, int fd, int option)
+{
+	struct timeval timeout = { 0, 0 };
+	socklen_t len = sizeof(timeout);
+	int copy = borrow_fd(pid, tid, fd);
+	bool timed = true;
+
 	if (copy < 0)
 		return true;
 	if (getsockopt(copy, SOL_SOCKET, option, &timeout, &len) == 0)
@@ -87,12 +100,42 @@ socket_has_timeout(pid_t pid, pid_t tid, int fd, int option)
 	return timed;
 }
 
+/*
+ * Returns true when a read of fd may return part of what it waits for if
+ * interrupted: a socket that waits for more than one byte (SO_RCVLOWAT),
+ * or a terminal in non-canonical mode with VMIN above one.  Also true
+ * when that cannot be told.
+ */
+static bool
+read_may_return_part(pid_t pid, pid_t tid, int fd, bool socket)
+{
+	int copy = borrow_fd(pid, tid, fd), low = 1;
+	socklen_t len = sizeof(low);
+	struct termios termios;
+	bool part = true;
+
+	if (copy < 0)
+		return true;
+	if (socket)
+		part = getsockopt(copy, SOL_SOCKET, SO_RCVLOWAT, &low, &len) !=
+			       0 ||
+		       low > 1;
+	else if (tcgetattr(copy, &termios) == 0)
+		part = !(termios.c_lflag & ICANON) && termios.c_cc[VMIN] > 1;
+	close(copy);
+	return part;
+}
+
 static const char *
 read_harm(pid_t pid, pid_t tid, int fd, bool wait_all)
 {
 	switch (fd_kind(tid, fd)) {
 	case FD_PIPE:
+		return NULL;
 	case FD_TERMINAL:
+		if (read_may_return_part(pid, tid, fd, false))
+			return "its terminal waits for more than one byte "
+			       "(VMIN), and an interrupt would return part";
 		return NULL;
 	case FD_SOCKET:
 		if (wait_all)
@@ -101,6 +144,10 @@ read_harm(pid_t pid, pid_t tid, int fd, bool wait_all)
 		if (socket_has_timeout(pid, tid, fd, SO_RCVTIMEO))
 			return "its socket has a receive timeout, which an "
 			       "interrupt would end with EINTR";
+		if (read_may_return_part(pid, tid, fd, true))
+			return "its socket waits for more than one byte "
+			       "(SO_RCVLOWAT), and an interrupt would return "
+			       "part";
 		return NULL;
 	default:
 		return "an interrupt could change what its read returns";
