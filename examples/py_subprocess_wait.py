@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """subprocess with stdout=PIPE, waited for before its output is read.
 
-The child writes more than a pipe holds and blocks; the parent blocks in
-wait() and never reads: the deadlock that the subprocess documentation
-warns of, which communicate() avoids.
+The child writes more than a pipe can take, and blocks.  The parent
+blocks in wait() and never reads.  The subprocess documentation warns of
+this deadlock, which communicate() avoids.
 
 Usage: py_subprocess_wait.py [SECONDS]: the parent ends by SIGALRM after
 SECONDS (30 by default), and the child then by SIGPIPE.

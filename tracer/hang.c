@@ -729,14 +729,6 @@ remember_signature(pid_t tid, void *value, void *data)
 			   (void *)(mark + (uintptr_t)wait_signature(tid, s)));
 }
 
-static void
-free_sum(pid_t pid, void *value, void *data)
-{
-	(void)pid;
-	(void)data;
-	free(value);
-}
-
 void
 hang_tick(struct tracer *t)
 {
@@ -753,7 +745,7 @@ hang_tick(struct tracer *t)
 		return;
 	pidmap_each(&t->tasks, sample_task, &sm);
 	pidmap_each(&sm.sums, find_hung, &list);
-	pidmap_each(&sm.sums, free_sum, NULL);
+	pidmap_each(&sm.sums, free_value, NULL);
 	pidmap_free(&sm.sums);
 	if (!list.count)
 		return;

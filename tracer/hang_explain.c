@@ -1,6 +1,6 @@
 /*
  * The explanation of a hang, as a pure function of the solved wait graph:
- * the cause, the one sentence that says it, and the evidence beneath.
+ * the cause, the one sentence that states it, and the evidence beneath.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -276,8 +276,8 @@ member_of_thread(const struct ft_wait_graph *graph, pid_t tid)
 }
 
 /*
- * Explains a mutex whose owner is a live thread of the parent, when no
- * record of the fork says more: forktrace attached after it.
+ * Explains a mutex whose owner is a live thread of the parent, when forktrace
+ * has no record of the fork because it attached after it.
  */
 static void
 explain_parent_owner(struct ft_hang_report *report, struct strbuf *sb,
@@ -416,6 +416,12 @@ find_former_holder(const struct ft_wait_graph *graph,
 }
 
 static void
+set_wait_file(struct ft_hang_report *report, const char *name)
+{
+	snprintf(report->wait_file, sizeof(report->wait_file), "%s", name);
+}
+
+static void
 set_peer(struct ft_hang_report *report, const struct ft_wait_process *peer)
 {
 	report->peer_pid = peer->pid;
@@ -478,8 +484,7 @@ explain_dead_peer(struct ft_hang_report *report, struct strbuf *sb,
 		return false;
 	report->cause = FT_HANG_DEAD_PEER;
 	set_peer(report, best);
-	snprintf(report->wait_file, sizeof(report->wait_file), "%s",
-		 best_file->name);
+	set_wait_file(report, best_file->name);
 	if (wait->kind == FT_WAIT_POLL)
 		strbuf_addf(sb,
 			    "deadlocked: thread %d waits in %s() for %s "
@@ -785,8 +790,7 @@ explain_own_end(struct ft_hang_report *report, struct strbuf *sb,
 	report->cause = FT_HANG_OWN_END;
 	report->tid = t->facts.tid;
 	report->wait = *wait;
-	snprintf(report->wait_file, sizeof(report->wait_file), "%s",
-		 file->name);
+	set_wait_file(report, file->name);
 	strbuf_addstr(sb, "deadlocked: ");
 	if (p->thread_count > 1)
 		strbuf_addf(sb, "thread %d ", (int)t->facts.tid);
@@ -882,8 +886,7 @@ hang_explain(const struct ft_wait_graph *graph, pid_t pid)
 	report->tid = primary->facts.tid;
 	report->wait = primary->wait;
 	if (primary->wait.fd_count)
-		snprintf(report->wait_file, sizeof(report->wait_file), "%s",
-			 file_name(p, primary->wait.fds[0]));
+		set_wait_file(report, file_name(p, primary->wait.fds[0]));
 	report->deadlock = all_stuck;
 
 	if (all_stuck) {
@@ -893,7 +896,8 @@ hang_explain(const struct ft_wait_graph *graph, pid_t pid)
 			done = explain_own_end(report, &sb, graph, p,
 					       &p->threads[i]);
 
-		/* A plain read or write says more than a poll: first. */
+		/* A plain read or write explains more than a poll, so it goes
+		 * first. */
 		for (pass = 0; !done && pass < 2; pass++)
 			for (i = 0; !done && i < p->thread_count; i++) {
 				const struct ft_wait_thread *t = &p->threads[i];

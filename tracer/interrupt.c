@@ -5,7 +5,7 @@
  * PTRACE_INTERRUPT leaves a signal pending on the thread.  A system call
  * that the thread is blocked in then ends as it would for a signal with
  * no handler.  Most calls restart by themselves (ERESTARTSYS,
- * ERESTARTNOHAND, restart_syscall()), and the program sees nothing.
+ * ERESTARTNOHAND, restart_syscall()), and the program notices nothing.
  * Others fail with EINTR or return what they had done so far: epoll_wait(),
  * sigtimedwait(), semop(), a socket read with a receive timeout, and a
  * write that had written part of its data.  Those threads are left
@@ -60,8 +60,8 @@ fd_kind(pid_t tid, int fd)
 
 /*
  * Returns true when the socket fd of pid has a timeout for option
- * (SO_RCVTIMEO or SO_SNDTIMEO), or when that cannot be told.  The socket
- * is borrowed with pidfd_getfd(), which a tracer is allowed.
+ * (SO_RCVTIMEO or SO_SNDTIMEO), or when that is unknown.  The socket is
+ * borrowed with pidfd_getfd(), which a tracer is allowed to call.
  */
 /*
  * Returns a copy of descriptor fd of thread tid of process pid, borrowed
@@ -104,7 +104,7 @@ socket_has_timeout(pid_t pid, pid_t tid, int fd, int option)
  * Returns true when a read of fd may return part of what it waits for if
  * interrupted: a socket that waits for more than one byte (SO_RCVLOWAT),
  * or a terminal in non-canonical mode with VMIN above one.  Also true
- * when that cannot be told.
+ * when that is unknown.
  */
 static bool
 read_may_return_part(pid_t pid, pid_t tid, int fd, bool socket)

@@ -290,8 +290,8 @@ wait_decode(const struct ft_thread_snapshot *facts, struct ft_wait *wait,
 	case SYS_restart_syscall:
 		/*
 		 * A poll(), a sleep or a timed futex wait that a signal or a
-		 * stop interrupted; which one, and whether it has a timeout,
-		 * only an earlier sample can tell.
+		 * stop interrupted.  Only an earlier sample shows which one it
+		 * is, and whether it has a timeout.
 		 */
 		wait->kind = FT_WAIT_OTHER;
 		break;

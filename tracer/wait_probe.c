@@ -304,7 +304,8 @@ graph_has_sockets(const struct ft_wait_graph *graph)
 }
 
 static void
-set_peer(struct ft_wait_graph *graph, unsigned long inode, unsigned long peer)
+set_socket_peer(struct ft_wait_graph *graph, unsigned long inode,
+		unsigned long peer)
 {
 	size_t i, j;
 
@@ -367,8 +368,9 @@ wait_read_unix_peers(struct ft_wait_graph *graph)
 			}
 			for (; RTA_OK(attr, len); attr = RTA_NEXT(attr, len))
 				if (attr->rta_type == UNIX_DIAG_PEER)
-					set_peer(graph, msg->udiag_ino,
-						 *(uint32_t *)RTA_DATA(attr));
+					set_socket_peer(
+						graph, msg->udiag_ino,
+						*(uint32_t *)RTA_DATA(attr));
 		}
 	}
 	close(fd);

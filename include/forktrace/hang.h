@@ -17,7 +17,7 @@
 
 #include "forktrace/snapshot.h"
 
-/* What a blocked system call waits for. */
+/* The kind of thing that a blocked system call waits for */
 enum ft_wait_kind {
 	FT_WAIT_NONE, /* not blocked in a system call */
 	FT_WAIT_FUTEX,
@@ -53,7 +53,7 @@ struct ft_wait_file {
 
 #define FT_WAIT_FDS_MAX 16
 
-/* What one thread waits for, decoded from its system call. */
+/* One thread's wait, decoded from its system call */
 struct ft_wait {
 	enum ft_wait_kind kind;
 	bool timed; /* it has a timeout, so it ends by itself */
@@ -69,7 +69,7 @@ struct ft_wait {
 	unsigned long futex_inode; /* the shared mapping's inode, or 0 */
 	bool futex_mutex; /* the word is a glibc pthread mutex's */
 	pid_t futex_owner; /* the mutex's owner thread, or 0 */
-	bool futex_read; /* futex_word holds the word, read from memory */
+	bool futex_read; /* futex_word is the word, read from memory */
 	uint32_t futex_word;
 	uint32_t futex_expected; /* the value the call waits on */
 	/* FT_WAIT_CHILD: pid, -1 for any child, -PGID for a group */
@@ -187,7 +187,7 @@ typedef bool (*ft_read_memory)(pid_t tid, uint64_t addr, void *buf, size_t len,
 /*
  * Decodes the system call in facts into *wait.  read_memory reads the
  * futex words, poll sets and timeouts that the arguments point to; it
- * may be NULL, and the decoding then knows less.
+ * may be NULL, and the decoding then leaves those parts unknown.
  */
 void wait_decode(const struct ft_thread_snapshot *facts, struct ft_wait *wait,
 		 ft_read_memory read_memory, void *data);

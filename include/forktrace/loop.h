@@ -125,14 +125,13 @@ struct ft_snapshot *snapshot_take_threads(struct tracer *t, const pid_t *tids,
 					  size_t count, bool with_stacks);
 
 /*
- * The hang detector, in tracer/hang.c.  hang_start() arms its timer when
- * --hang-after asks for one; hang_fd() is that timer, or -1, and
- * hang_tick() samples the family when it fires and reports the processes
- * that have newly hung.  hang_note_fork() keeps a child's view of the
- * threads its parent had at the fork, hang_note_exit() the pipes and
- * sockets a process held as it ends, and hang_forget() drops what was
- * kept of a thread.  hang_explain_snapshot() adds the reports to a
- * snapshot.
+ * The hang detector, in tracer/hang.c.  hang_start() arms its timer unless
+ * --hang-after is 0.  hang_fd() is that timer, or -1, and hang_tick() samples
+ * the family when it fires and reports the processes that have newly hung.
+ * hang_note_fork() keeps a child's view of the threads its parent had at the
+ * fork, hang_note_exit() the pipes and sockets a process held as it ends, and
+ * hang_forget() drops what was kept of a thread.  hang_explain_snapshot() adds
+ * the reports to a snapshot.
  */
 void hang_start(struct tracer *t);
 void hang_stop(struct tracer *t);

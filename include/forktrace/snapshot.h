@@ -32,7 +32,7 @@ struct ft_snapshot {
 	uint64_t time_ns;
 	struct ft_thread_snapshot *threads;
 	size_t count;
-	/* Why each process whose threads are all blocked waits */
+	/* The hang reports of the processes whose threads are all blocked */
 	struct ft_hang_report **reports;
 	size_t report_count;
 };
@@ -43,14 +43,14 @@ void snapshot_read_thread(pid_t pid, pid_t tid,
 
 /*
  * Returns NULL when interrupting the thread for its stack changes nothing
- * that the program sees, or else the reason, as a phrase.
+ * that the program can observe, or else the reason, as a phrase.
  */
 const char *interrupt_harm(const struct ft_thread_snapshot *thread);
 
 /*
  * Returns true when the socket fd of thread tid of process pid has a
- * timeout for option (SO_RCVTIMEO or SO_SNDTIMEO), or when that cannot be
- * told.
+ * timeout for option (SO_RCVTIMEO or SO_SNDTIMEO), or when that is
+ * unknown.
  */
 bool socket_has_timeout(pid_t pid, pid_t tid, int fd, int option);
 
