@@ -820,6 +820,24 @@ fork_warning_leaves_write_whole(void **state)
 	trace_result_free(&r);
 }
 
+/*
+ * Waits until /proc shows pid asleep again, after the stop that taking its
+ * stack for a report made: a snapshot explains only blocked processes.
+ */
+static void
+wait_for_sleep(pid_t pid)
+{
+	struct timespec pause_time = { 0, 1000000 };
+	int i;
+
+	for (i = 0; i < TRACE_TIMEOUT * 1000; i++) {
+		if (process_state(pid) == 'S')
+			return;
+		nanosleep(&pause_time, NULL);
+	}
+	fail_msg("pid %d never went back to sleep", (int)pid);
+}
+
 static void
 hang_poll_cycle_survives_interrupts(void **state)
 {
@@ -857,6 +875,7 @@ hang_poll_cycle_survives_interrupts(void **state)
 	 * The report's interrupt restarted poll() through restart_syscall(),
 	 * and a snapshot now must still see the same cycle.
 	 */
+	wait_for_sleep(parent);
 	kill(live.pid, SIGQUIT);
 	snapshot = live_trace_next(&live, "snapshot", NULL);
 	assert_non_null(snapshot);
