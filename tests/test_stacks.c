@@ -93,6 +93,42 @@ fork_stack_names_call_site(void **state)
 	trace_result_free(&r);
 }
 
+/* Returns true when libc6-dbg gives the C library's DWARF. */
+static bool
+libc_debuginfo_installed(void)
+{
+	return system("dpkg-query -W -f='${Status}' libc6-dbg 2>/dev/null | "
+		      "grep -q 'install ok installed'") == 0;
+}
+
+static void
+libc_lines_only_when_verbose(void **state)
+{
+	struct trace_result quiet, verbose;
+	json_t *frame;
+
+	(void)state;
+	trace_with(&quiet, NULL, "fork_tree");
+	frame = json_array_get(
+		json_object_get(trace_event(&quiet, "fork", 0, 0), "stack"), 0);
+	assert_non_null(strstr(json_str(frame, "module"), "libc.so"));
+	assert_non_null(json_str(frame, "function"));
+	assert_null(json_object_get(frame, "file"));
+	assert_null(json_object_get(frame, "line"));
+	trace_result_free(&quiet);
+
+	if (!libc_debuginfo_installed())
+		skip();
+	trace_with(&verbose, "-v", "fork_tree");
+	frame = json_array_get(
+		json_object_get(trace_event(&verbose, "fork", 0, 0), "stack"),
+		0);
+	assert_non_null(strstr(json_str(frame, "module"), "libc.so"));
+	assert_non_null(json_str(frame, "file"));
+	assert_true(json_int(frame, "line") > 0);
+	trace_result_free(&verbose);
+}
+
 static void
 segv_stack_names_fault(void **state)
 {
@@ -369,6 +405,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fork_stack_names_call_site),
+		cmocka_unit_test(libc_lines_only_when_verbose),
 		cmocka_unit_test(segv_stack_names_fault),
 		cmocka_unit_test(stripped_copy_names_exports),
 		cmocka_unit_test(thread_fork_uses_thread_stack),

@@ -1043,7 +1043,7 @@ tracer_run(const struct ft_options *opts)
 	setup_signals(&t);
 	t.family = family_new();
 	if (opts->stacks)
-		t.stacks = stacks_new(opts->stack_depth);
+		t.stacks = stacks_new(opts->stack_depth, opts->verbose > 0);
 	t.out = output_new(opts, fp);
 	t.start_ns = monotonic_ns();
 	if (!opts->snapshot)

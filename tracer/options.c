@@ -56,7 +56,8 @@ static const struct option_spec option_specs[] = {
 	{ "quiet", OPT_QUIET, no_argument, NULL,
 	  "print only the hang reports and the tree; twice, neither" },
 	{ "verbose", OPT_VERBOSE, no_argument, NULL,
-	  "list each process's threads and show SIGCHLD deliveries" },
+	  "list each process's threads, show SIGCHLD deliveries, and give "
+	  "the C library's frames their source lines" },
 	{ "stacks", OPT_STACKS, required_argument, "LIST",
 	  "capture stacks at: fork, signal, exit, threads (a forking process's "
 	  "other threads), all or none, comma-separated (default "

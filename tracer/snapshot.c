@@ -311,7 +311,8 @@ snapshot_stacks(struct tracer *t)
 	if (t->stacks)
 		return t->stacks;
 	if (!t->snapshot_own_stacks)
-		t->snapshot_own_stacks = stacks_new(t->opts->stack_depth);
+		t->snapshot_own_stacks =
+			stacks_new(t->opts->stack_depth, t->opts->verbose > 0);
 	return t->snapshot_own_stacks;
 }
 

@@ -35,8 +35,12 @@ struct ft_stack {
 
 struct ft_stacks;
 
-/* Creates an unwinder that keeps at most max_depth frames per stack. */
-struct ft_stacks *stacks_new(unsigned max_depth);
+/*
+ * Creates an unwinder that keeps at most max_depth frames per stack.
+ * Frames in the C library get a source file and line only with
+ * libc_lines; otherwise they are named from its symbol table alone.
+ */
+struct ft_stacks *stacks_new(unsigned max_depth, bool libc_lines);
 void stacks_free(struct ft_stacks *stacks);
 
 /*
