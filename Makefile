@@ -66,7 +66,8 @@ TEST_HELPERS = $(BUILD)/obj/tests/harness.o
 TEST_CFLAGS = -DFT_SOURCE_DIR='"$(CURDIR)"' \
 	-DFT_BUILD_DIR='"$(abspath $(BUILD))"'
 
-.PHONY: all deps demo check check-build bench install uninstall clean style
+.PHONY: all deps demo check check-build bench install uninstall clean style \
+	fuzz fuzz-deps
 
 # Keep the objects that the test programs are linked from.
 .SECONDARY:
@@ -140,14 +141,26 @@ check: deps
 
 check-build: $(BIN) $(EXAMPLES) $(TESTS)
 
-# Times stack capture at fork; BENCH_ROUNDS=N sets the rounds (default 7).
-bench: $(BIN) $(EXAMPLES)
+# The benchmarks' own programs: the floor tracer, the peak memory reader
+# and two workloads.
+BENCH_PROGRAMS = $(addprefix $(BUILD)/bench/,floor peak fork_exec threads)
+
+$(BUILD)/bench/%: tests/bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -pthread -Wall -Wextra -o $@ $<
+
+# Times stack capture at fork, snapshots and the hang detector, then
+# compares forktrace with the floor and strace on six workloads.
+# BENCH_ROUNDS=N sets the rounds of each part.
+bench: $(BIN) $(EXAMPLES) $(BENCH_PROGRAMS)
 	@tests/bench/stacks.sh $(BUILD)
 	@tests/bench/snapshot.sh $(BUILD)
 	@tests/bench/hang.sh $(BUILD)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	@/usr/bin/python3 tests/bench/compare.py \
+		$(if $(BENCH_ROUNDS),--rounds=$(BENCH_ROUNDS)) $(BUILD)
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/forktrace
 	install -m 644 docs/forktrace.1 $(DESTDIR)$(MANDIR)/man1/forktrace.1
 
