@@ -14,6 +14,7 @@ struct ft_family {
 	struct ft_process *last_root;
 	struct pidmap live_processes; /* pid -> struct ft_process */
 	struct pidmap live_threads; /* tid -> struct ft_process */
+	struct pidmap thread_records; /* tid -> struct ft_thread, not leaders */
 	struct ft_process **all; /* every record, for family_free() */
 	size_t all_count;
 	size_t all_capacity;
@@ -58,6 +59,7 @@ family_free(struct ft_family *family)
 	free(family->all);
 	pidmap_free(&family->live_processes);
 	pidmap_free(&family->live_threads);
+	pidmap_free(&family->thread_records);
 	free(family);
 }
 
@@ -139,17 +141,17 @@ add_thread(struct ft_family *family, struct ft_process *process, pid_t tid,
 	process->live_threads++;
 	family->thread_count++;
 	pidmap_put(&family->live_threads, tid, process);
+	pidmap_put(&family->thread_records, tid, thread);
 }
 
+/* Returns the record of a live thread of process, or NULL. */
 static struct ft_thread *
-find_live_thread(struct ft_process *process, pid_t tid)
+find_live_thread(struct ft_family *family, struct ft_process *process,
+		 pid_t tid)
 {
-	struct ft_thread *thread;
-
-	for (thread = process->threads; thread; thread = thread->next)
-		if (thread->tid == tid && !thread->ended)
-			return thread;
-	return NULL;
+	if (pidmap_get(&family->live_threads, tid) != process)
+		return NULL;
+	return pidmap_get(&family->thread_records, tid);
 }
 
 static void
@@ -161,6 +163,7 @@ end_thread(struct ft_family *family, struct ft_process *process,
 	thread->end_ns = time_ns;
 	process->live_threads--;
 	pidmap_remove(&family->live_threads, thread->tid);
+	pidmap_remove(&family->thread_records, thread->tid);
 }
 
 static void
@@ -189,8 +192,10 @@ forget_process(struct ft_family *family, struct ft_process *process,
 	struct ft_thread *thread;
 
 	for (thread = process->threads; thread; thread = thread->next)
-		if (!thread->ended)
+		if (!thread->ended) {
 			pidmap_remove(&family->live_threads, thread->tid);
+			pidmap_remove(&family->thread_records, thread->tid);
+		}
 	process->detached = true;
 	process->end_ns = time_ns;
 	pidmap_remove(&family->live_processes, process->pid);
@@ -219,7 +224,7 @@ add_program(struct ft_family *family, struct ft_process *process,
 
 	/* The thread that called execve() took over the leader's pid. */
 	former = event->former_tid != event->pid
-			 ? find_live_thread(process, event->former_tid)
+			 ? find_live_thread(family, process, event->former_tid)
 			 : NULL;
 	if (former)
 		end_thread(family, process, former, 0, event->time_ns);
@@ -239,7 +244,7 @@ apply_exit(struct ft_family *family, struct ft_process *process,
 		end_process(family, process, event->status, event->time_ns);
 		return true;
 	}
-	thread = find_live_thread(process, event->tid);
+	thread = find_live_thread(family, process, event->tid);
 	if (!thread)
 		return false;
 	end_thread(family, process, thread, event->status, event->time_ns);
