@@ -255,6 +255,7 @@ handle_death(struct tracer *t, pid_t tid, int status)
 
 	if (!task && pause_reap_helper(t, tid))
 		return; /* an --on-pause command ended */
+	snapshot_thread_ended(t, tid);
 	if (!task || (task->flags & TASK_UNANNOUNCED)) {
 		/*
 		 * A new child can be killed before its creator's event

@@ -269,6 +269,7 @@ take_stacks(struct tracer *t, struct ft_snapshot *snapshot,
 		if (thread->no_stack)
 			continue;
 		if (ptrace(PTRACE_INTERRUPT, thread->tid, 0L, 0L) == 0) {
+			thread->interrupted = true;
 			t->snapshot_pending++;
 			pending++;
 		}
@@ -288,6 +289,17 @@ take_stacks(struct tracer *t, struct ft_snapshot *snapshot,
 	(void)pending;
 }
 
+/* Stops waiting for an interrupted thread: it stopped, or it ended. */
+static void
+settle_interrupt(struct tracer *t, struct ft_thread_snapshot *thread)
+{
+	if (!thread->interrupted)
+		return;
+	thread->interrupted = false;
+	if (t->snapshot_pending)
+		t->snapshot_pending--;
+}
+
 void
 snapshot_capture_stop(struct tracer *t, struct task *task)
 {
@@ -300,8 +312,19 @@ snapshot_capture_stop(struct tracer *t, struct task *task)
 		return;
 	thread->stack =
 		stacks_capture(t->snapshot_stacks, task->tgid, task->tid);
-	if (t->snapshot_pending)
-		t->snapshot_pending--;
+	settle_interrupt(t, thread);
+}
+
+void
+snapshot_thread_ended(struct tracer *t, pid_t tid)
+{
+	struct ft_thread_snapshot *thread;
+
+	if (!t->snapshot)
+		return;
+	thread = find_thread(t->snapshot, tid);
+	if (thread)
+		settle_interrupt(t, thread);
 }
 
 /* A snapshot always has stacks, even under --stacks=none. */

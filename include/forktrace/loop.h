@@ -117,6 +117,12 @@ void tracer_drain_waits(struct tracer *t);
 struct ft_snapshot *snapshot_take(struct tracer *t);
 void snapshot_capture_stop(struct tracer *t, struct task *task);
 /*
+ * Ends the snapshot's wait for thread tid, which the loop saw end.  An
+ * interrupted thread that is already past its exit event stop ends
+ * without the stop that the snapshot waits for.
+ */
+void snapshot_thread_ended(struct tracer *t, pid_t tid);
+/*
  * Reads the facts of the traced threads tids and, with with_stacks, takes
  * their stacks the same way.  Threads forktrace does not trace are left
  * out.

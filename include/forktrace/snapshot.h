@@ -26,6 +26,7 @@ struct ft_thread_snapshot {
 	double cpu_seconds; /* user and system time */
 	struct ft_stack *stack; /* NULL when it could not be stopped */
 	const char *no_stack; /* why it was not stopped for one, or NULL */
+	bool interrupted; /* its stop or its end is still to come */
 };
 
 struct ft_snapshot {
