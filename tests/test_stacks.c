@@ -9,9 +9,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "harness.h"
 
@@ -127,6 +129,42 @@ libc_lines_only_when_verbose(void **state)
 	assert_non_null(json_str(frame, "file"));
 	assert_true(json_int(frame, "line") > 0);
 	trace_result_free(&verbose);
+}
+
+/* Returns true when a file in dir whose name starts with prefix has text. */
+static bool
+any_file_contains(const char *dir, const char *prefix, const char *text)
+{
+	char command[512];
+
+	snprintf(command, sizeof(command), "grep -qs -F '%s' '%s'/'%s'.*", text,
+		 dir, prefix);
+	return system(command) == 0;
+}
+
+static void
+no_debuginfod_without_server(void **state)
+{
+	char output[256], env_output[300];
+	const char *command[] = { example_path("fork_tree_stripped"), NULL };
+	const char *env[] = { "LD_DEBUG=files", env_output, NULL };
+	struct trace_result r;
+
+	(void)state;
+	snprintf(output, sizeof(output), "%s/ld-debug", test_tmpdir());
+	if (mkdir(output, 0700) < 0 && errno != EEXIST)
+		fail_msg("cannot create %s", output);
+	snprintf(env_output, sizeof(env_output), "LD_DEBUG_OUTPUT=%s/ld",
+		 output);
+	unsetenv("DEBUGINFOD_URLS");
+	assert_int_equal(trace_run_env(&r, NULL, command, env), 0);
+	assert_int_equal(r.exit_code, 0);
+	assert_non_null(trace_event(&r, "fork", 0, 0));
+	trace_result_free(&r);
+	if (!any_file_contains(output, "ld", "libdw"))
+		skip(); /* forktrace ran without the loader's LD_DEBUG log */
+	/* The module without debug information was looked up on disk only. */
+	assert_false(any_file_contains(output, "ld", "libdebuginfod"));
 }
 
 static void
@@ -406,6 +444,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fork_stack_names_call_site),
 		cmocka_unit_test(libc_lines_only_when_verbose),
+		cmocka_unit_test(no_debuginfod_without_server),
 		cmocka_unit_test(segv_stack_names_fault),
 		cmocka_unit_test(stripped_copy_names_exports),
 		cmocka_unit_test(thread_fork_uses_thread_stack),

@@ -11,9 +11,12 @@
 #include <elfutils/libdwfl.h>
 #include <dwarf.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <unistd.h>
@@ -89,9 +92,87 @@ struct ft_stacks {
 
 char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
+/* Returns true when path names an existing regular file. */
+static bool
+is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/*
+ * Returns true when a file named debuglink lies where elfutils looks for
+ * it beside the module file_name: in its directory, in .debug below it,
+ * or under /usr/lib/debug, for the path as given and as resolved.
+ */
+static bool
+debuglink_target_exists(const char *file_name, const char *debuglink)
+{
+	char *resolved = realpath(file_name, NULL);
+	const char *names[2] = { file_name, resolved };
+	char path[PATH_MAX];
+	bool found = false;
+	size_t i;
+
+	if (debuglink[0] == '/')
+		found = is_file(debuglink);
+	for (i = 0; i < 2 && !found && names[i]; i++) {
+		const char *slash = strrchr(names[i], '/');
+		int dir_len = slash ? (int)(slash - names[i]) : 0;
+		const char *dir = slash ? names[i] : ".";
+
+		if (!slash)
+			dir_len = 1;
+		snprintf(path, sizeof(path), "%.*s/%s", dir_len, dir,
+			 debuglink);
+		found = is_file(path);
+		snprintf(path, sizeof(path), "%.*s/.debug/%s", dir_len, dir,
+			 debuglink);
+		found = found || is_file(path);
+		snprintf(path, sizeof(path), "/usr/lib/debug%.*s/%s", dir_len,
+			 dir, debuglink);
+		found = found || is_file(path);
+	}
+	free(resolved);
+	return found;
+}
+
+/*
+ * Finds a module's separate debug information the standard elfutils ways,
+ * but queries debuginfod only when DEBUGINFOD_URLS names a server.  elfutils
+ * 0.188 loads libdebuginfod, with curl and its TLS libraries, at the first
+ * lookup that finds nothing on disk, which costs about 25 ms even when no
+ * server is set.  Returns a descriptor of the file or -1, as libdwfl does.
+ */
+static int
+find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+	       Dwarf_Addr base, const char *file_name,
+	       const char *debuglink_file, GElf_Word debuglink_crc,
+	       char **debuginfo_file_name)
+{
+	const char *urls = getenv("DEBUGINFOD_URLS");
+	int fd;
+
+	if (urls && *urls)
+		return dwfl_standard_find_debuginfo(
+			mod, userdata, modname, base, file_name, debuglink_file,
+			debuglink_crc, debuginfo_file_name);
+	fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base,
+					  file_name, debuglink_file,
+					  debuglink_crc, debuginfo_file_name);
+	if (fd >= 0 || !file_name || !debuglink_file ||
+	    !debuglink_target_exists(file_name, debuglink_file))
+		return fd;
+	/* A local file to check: the standard search checks its CRC. */
+	return dwfl_standard_find_debuginfo(mod, userdata, modname, base,
+					    file_name, debuglink_file,
+					    debuglink_crc, debuginfo_file_name);
+}
+
 static const Dwfl_Callbacks dwfl_callbacks = {
 	.find_elf = dwfl_linux_proc_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = find_debuginfo,
 };
 
 struct ft_stacks *
@@ -535,9 +616,9 @@ lookup_name(struct ft_stacks *stacks, Dwfl_Module *mod, uint64_t pc)
 
 	/*
 	 * With libc6-dbg installed, the C library's DWARF is in a separate
-	 * file with compressed sections, and libdw inflates them for each
-	 * address space: about 40 ms and 17 MB with elfutils 0.188 and glibc
-	 * 2.36, to name glibc's own source lines.  The symbol table alone
+	 * file with compressed sections.  libdw inflates them for each
+	 * address space, about 40 ms and 17 MB with elfutils 0.188 and glibc
+	 * 2.36, only to name glibc's own source lines.  The symbol table alone
 	 * names the call.
 	 */
 	entry = name_pc(mod, pc, module,
