@@ -10,13 +10,18 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <sys/uio.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -369,6 +374,39 @@ take_other_threads(struct tracer *t, const struct task *task)
 }
 
 /* Handles a fork, vfork or clone event stop of the creating thread. */
+/*
+ * Returns true when the clone() or clone3() that stopped task at its clone
+ * event creates a thread.  The flags come from the call's own arguments:
+ * a register read costs less than the path walk in /proc, which took a
+ * tenth of forktrace's time in a thread-heavy program.  Other
+ * architectures and 32-bit callers fall back to /proc.
+ */
+static bool
+clone_creates_thread(const struct task *task, pid_t child_tid)
+{
+#if defined(__x86_64__)
+	struct user_regs_struct regs;
+	uint64_t flags;
+
+	if (ptrace(PTRACE_GETREGS, task->tid, 0L, &regs) == 0 &&
+	    regs.cs == 0x33) {
+		if (regs.orig_rax == SYS_clone)
+			return regs.rdi & CLONE_THREAD;
+		if (regs.orig_rax == SYS_clone3) {
+			/* flags is the first field of struct clone_args. */
+			struct iovec local = { &flags, sizeof(flags) };
+			struct iovec remote = { (void *)(uintptr_t)regs.rdi,
+						sizeof(flags) };
+
+			if (process_vm_readv(task->tid, &local, 1, &remote, 1,
+					     0) == (ssize_t)sizeof(flags))
+				return flags & CLONE_THREAD;
+		}
+	}
+#endif
+	return procfs_is_thread_of(task->tgid, child_tid);
+}
+
 static void
 handle_new_child(struct tracer *t, struct task *task, unsigned ptrace_event)
 {
@@ -390,7 +428,7 @@ handle_new_child(struct tracer *t, struct task *task, unsigned ptrace_event)
 	if (ptrace_event == PTRACE_EVENT_VFORK)
 		event.kind = FT_EVENT_VFORK;
 	else if (ptrace_event == PTRACE_EVENT_CLONE &&
-		 procfs_is_thread_of(task->tgid, child_tid))
+		 clone_creates_thread(task, child_tid))
 		event.kind = FT_EVENT_THREAD;
 	else
 		event.kind = FT_EVENT_FORK;
