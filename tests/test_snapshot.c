@@ -10,12 +10,14 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -277,6 +279,36 @@ quit_by_kill_reaches_program(void **state)
 	trace_result_free(&live.result);
 }
 
+/*
+ * Waits for busy's byte on fd, written from spin(), and then for the
+ * write() to return: /proc/PID/syscall reads "running" outside a call.
+ */
+static void
+wait_until_spinning(int fd, pid_t busy)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char path[64], text[32];
+	time_t deadline = time(NULL) + TRACE_TIMEOUT;
+	char byte;
+	int sys;
+
+	assert_int_equal(poll(&pfd, 1, TRACE_TIMEOUT * 1000), 1);
+	assert_int_equal(read(fd, &byte, 1), 1);
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)busy);
+	for (;;) {
+		ssize_t n;
+
+		sys = open(path, O_RDONLY);
+		assert_true(sys >= 0);
+		n = read(sys, text, sizeof(text) - 1);
+		close(sys);
+		if (n > 0 && !strncmp(text, "running", 7))
+			return;
+		assert_true(time(NULL) < deadline);
+		sched_yield();
+	}
+}
+
 static void
 snapshot_of_busy_worker(void **state)
 {
@@ -285,19 +317,26 @@ snapshot_of_busy_worker(void **state)
 	const char *command[] = { NULL };
 	struct trace_result r;
 	json_t *snapshot, *tree, *thread = NULL, *root;
-	int hold, out, status = 0;
+	int hold, out, ready[2], status = 0;
 	pid_t family, busy;
 	size_t i;
 
 	(void)state;
 	hold = hold_fifo();
 	family = start_family("1", &out);
+	assert_int_equal(pipe(ready), 0);
 	busy = fork();
 	assert_true(busy >= 0);
 	if (busy == 0) {
-		execl(example_path("busy"), "busy", (char *)NULL);
+		close(ready[0]);
+		if (dup2(ready[1], 3) < 0)
+			_exit(127);
+		execl(example_path("busy"), "busy", "3", (char *)NULL);
 		_exit(127);
 	}
+	close(ready[1]);
+	wait_until_spinning(ready[0], busy);
+	close(ready[0]);
 	snprintf(list, sizeof(list), "%d,%d", (int)family, (int)busy);
 	assert_int_equal(trace_run(&r, options, command), 0);
 	assert_int_equal(r.exit_code, 0);
