@@ -163,6 +163,33 @@ decode_poll_and_select_sets(void **state)
 }
 
 static void
+decode_select_nfds_as_int(void **state)
+{
+	uint64_t sets[2] = { 1u << 4, 0 };
+	struct memory sm = { 0x5000, sets, sizeof(sets) };
+	struct ft_thread_snapshot facts;
+	struct ft_wait wait;
+
+	(void)state;
+	/* The kernel reads nfds as an int: junk in the upper bits is ignored. */
+	facts = call(1, SYS_select, 0xdeadbeef00000007ull, 0x5000, 0, 0);
+	wait_decode(&facts, &wait, read_fake, &sm);
+	assert_int_equal(wait.kind, FT_WAIT_POLL);
+	assert_false(wait.fds_unknown);
+	assert_int_equal(wait.fd_count, 1);
+	assert_int_equal(wait.fds[0], 4);
+	/* A negative nfds, or one past 1024, leaves the set unknown. */
+	facts = call(1, SYS_pselect6, (uint64_t)-1, 0x5000, 0, 0);
+	wait_decode(&facts, &wait, read_fake, &sm);
+	assert_true(wait.fds_unknown);
+	assert_int_equal(wait.fd_count, 0);
+	facts = call(1, SYS_select, 1025, 0x5000, 0, 0);
+	wait_decode(&facts, &wait, read_fake, &sm);
+	assert_true(wait.fds_unknown);
+	assert_int_equal(wait.fd_count, 0);
+}
+
+static void
 decode_other_calls(void **state)
 {
 	static const struct {
@@ -176,6 +203,8 @@ decode_other_calls(void **state)
 		{ SYS_wait4, (uint64_t)-1, 0, FT_WAIT_CHILD, false, -1 },
 		{ SYS_waitid, 1, 66, FT_WAIT_CHILD, false, 66 },
 		{ SYS_waitid, 0, 0, FT_WAIT_CHILD, false, -1 },
+		{ SYS_waitid, 2, 12, FT_WAIT_CHILD, false, -12 },
+		{ SYS_waitid, 2, 0x80000000, FT_WAIT_CHILD, false, 0 },
 		{ SYS_read, 0, 0, FT_WAIT_READ, false, 0 },
 		{ SYS_recvfrom, 3, 0, FT_WAIT_READ, false, 0 },
 		{ SYS_write, 1, 0, FT_WAIT_WRITE, false, 0 },
@@ -752,6 +781,7 @@ main(void)
 		cmocka_unit_test(decode_semaphore_is_no_mutex),
 		cmocka_unit_test(decode_futex_details),
 		cmocka_unit_test(decode_poll_and_select_sets),
+		cmocka_unit_test(decode_select_nfds_as_int),
 		cmocka_unit_test(decode_other_calls),
 		cmocka_unit_test(lock_not_copied_names_the_owner),
 		cmocka_unit_test(lock_causes_without_fork_threads),

@@ -147,14 +147,16 @@ decode_select(const struct ft_thread_snapshot *facts, struct ft_wait *wait,
 	      ft_read_memory read_memory, void *data)
 {
 	uint64_t sets[2][16];
-	uint64_t count = facts->syscall_args[0];
-	size_t words = (count + 63) / 64, set, fd;
+	/* The kernel takes nfds as an int, whatever the upper bits hold. */
+	int count = (int)facts->syscall_args[0];
+	size_t words, set, fd;
 
 	wait->kind = FT_WAIT_POLL;
-	if (words > 16 || !read_memory) {
+	if (count < 0 || count > 16 * 64 || !read_memory) {
 		wait->fds_unknown = true;
 		return;
 	}
+	words = ((size_t)count + 63) / 64;
 	for (set = 0; set < 2; set++) {
 		uint64_t addr = facts->syscall_args[1 + set];
 
@@ -165,7 +167,7 @@ decode_select(const struct ft_thread_snapshot *facts, struct ft_wait *wait,
 			wait->fds_unknown = true;
 			return;
 		}
-		for (fd = 0; fd < count; fd++)
+		for (fd = 0; fd < (size_t)count; fd++)
 			if (sets[set][fd / 64] >> (fd % 64) & 1)
 				add_wait_fd(wait, (int)fd, set == 1);
 	}
@@ -225,7 +227,8 @@ wait_decode(const struct ft_thread_snapshot *facts, struct ft_wait *wait,
 		if (a[0] == P_PID_ID)
 			wait->child = (pid_t)a[1];
 		else if (a[0] == P_PGID_ID)
-			wait->child = a[1] ? -(pid_t)a[1] : 0;
+			/* 0 is its own group; a negative group fails. */
+			wait->child = (pid_t)a[1] > 0 ? -(pid_t)a[1] : 0;
 		else
 			wait->child = -1; /* any child, or a pidfd's */
 		break;
