@@ -21,7 +21,7 @@ DEB_PACKAGES = gcc g++ make pkg-config libdw-dev libelf-dev libjansson-dev \
 	libcmocka-dev gdb python3
 
 ifeq ($(SANITIZE),1)
-BUILD := $(BUILD)/sanitize
+override BUILD := $(BUILD)/sanitize
 SANITIZE_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 endif
