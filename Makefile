@@ -19,6 +19,9 @@ WERROR ?= 1
 # Debian packages needed to build and test; 'make deps' installs the missing.
 DEB_PACKAGES = gcc g++ make pkg-config libdw-dev libelf-dev libjansson-dev \
 	libcmocka-dev gdb python3
+# Optional, for 'make fuzz' only: clang and libFuzzer's runtime, which
+# clang-14 recommends but does not require.
+FUZZ_PACKAGES = clang libclang-rt-14-dev
 
 ifeq ($(SANITIZE),1)
 override BUILD := $(BUILD)/sanitize
@@ -167,6 +170,41 @@ install: $(BIN)
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/forktrace \
 		$(DESTDIR)$(MANDIR)/man1/forktrace.1
+
+# libFuzzer targets in tests/fuzz/, built with clang against the library's
+# sources with ASan and UBSan.  'make fuzz' runs each for FUZZ_SECONDS
+# from its seed corpus in tests/fuzz/corpus/; CI does not run them.
+FUZZ_CC = clang
+FUZZ_SECONDS = 60
+FUZZ_BUILD = $(BUILD)/fuzz
+FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude \
+	-DFORKTRACE_VERSION='"$(VERSION)"' $(filter-out -Werror,$(WARNINGS)) \
+	-Wno-format-nonliteral -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=all $(PKG_CFLAGS)
+FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%, \
+	$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_LIB = $(FUZZ_BUILD)/libforktrace.a
+
+$(FUZZ_BUILD)/obj/%.o: %.c $(wildcard include/forktrace/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_LIB): $(LIB_SOURCES:%.c=$(FUZZ_BUILD)/obj/%.o)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# fuzz_elf.c includes tracer/stacks.c, so the archive's stacks.o stays out.
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) tracer/stacks.c \
+		$(wildcard include/forktrace/*.h)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) \
+		$(PKG_LIBS) -lstdc++
+
+fuzz-deps:
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(FUZZ_PACKAGES)"
+
+fuzz: deps fuzz-deps
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
+	@tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # Formats the C lines that differ from HEAD.
 style:
