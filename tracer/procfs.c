@@ -10,8 +10,9 @@
 #include "forktrace/procfs.h"
 #include "forktrace/xmalloc.h"
 
-int
-procfs_read_file(const char *path, char **data, size_t *len)
+/* Reads the file at path, relative to dirfd, as procfs_read_file() does. */
+static int
+read_file_at(int dirfd, const char *path, char **data, size_t *len)
 {
 	size_t capacity = 4096, used = 0;
 	char *buf;
@@ -19,7 +20,7 @@ procfs_read_file(const char *path, char **data, size_t *len)
 
 	*data = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 
@@ -50,15 +51,19 @@ procfs_read_file(const char *path, char **data, size_t *len)
 }
 
 int
-procfs_read_exe(pid_t pid, char **path)
+procfs_read_file(const char *path, char **data, size_t *len)
 {
-	char link[64];
+	return read_file_at(AT_FDCWD, path, data, len);
+}
+
+static int
+read_exe_at(int dirfd, const char *link, char **path)
+{
 	char target[PATH_MAX + 1];
 	ssize_t n;
 
 	*path = NULL;
-	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
-	n = readlink(link, target, sizeof(target) - 1);
+	n = readlinkat(dirfd, link, target, sizeof(target) - 1);
 	if (n < 0)
 		return -errno;
 	target[n] = '\0';
@@ -67,15 +72,22 @@ procfs_read_exe(pid_t pid, char **path)
 }
 
 int
-procfs_read_comm(pid_t pid, char comm[16])
+procfs_read_exe(pid_t pid, char **path)
 {
-	char path[64];
+	char link[64];
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	return read_exe_at(AT_FDCWD, link, path);
+}
+
+static int
+read_comm_at(int dirfd, const char *path, char comm[16])
+{
 	ssize_t n;
 	int fd;
 
 	comm[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	n = read(fd, comm, 15);
@@ -93,6 +105,15 @@ procfs_read_comm(pid_t pid, char comm[16])
 }
 
 int
+procfs_read_comm(pid_t pid, char comm[16])
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	return read_comm_at(AT_FDCWD, path, comm);
+}
+
+int
 procfs_read_cmdline(pid_t pid, char **args, size_t *len)
 {
 	char path[64];
@@ -101,13 +122,31 @@ procfs_read_cmdline(pid_t pid, char **args, size_t *len)
 	return procfs_read_file(path, args, len);
 }
 
+/*
+ * Reads the three files through one descriptor of /proc/PID: each path
+ * walk through /proc costs some microseconds, and this runs at every exec.
+ */
 void
 procfs_read_program(pid_t pid, struct procfs_program *program)
 {
-	procfs_read_exe(pid, &program->path);
-	procfs_read_comm(pid, program->comm);
-	if (procfs_read_cmdline(pid, &program->args, &program->args_len) < 0)
+	char path[64];
+	int dirfd;
+
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		program->path = NULL;
+		program->comm[0] = '\0';
+		program->args = NULL;
 		program->args_len = 0;
+		return;
+	}
+	read_exe_at(dirfd, "exe", &program->path);
+	read_comm_at(dirfd, "comm", program->comm);
+	if (read_file_at(dirfd, "cmdline", &program->args, &program->args_len) <
+	    0)
+		program->args_len = 0;
+	close(dirfd);
 }
 
 void
