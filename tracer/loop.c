@@ -412,9 +412,11 @@ handle_new_child(struct tracer *t, struct task *task, unsigned ptrace_event)
 {
 	struct ft_event event = { .pid = task->tgid, .tid = task->tid };
 	struct ft_snapshot *other_threads = NULL;
+	struct ft_stack_sample *sample;
 	unsigned long message = 0;
 	pid_t tid = task->tid;
-	struct ft_stack *stack;
+	struct ft_stack *stack = NULL;
+	bool resumed = false;
 	struct task *child;
 	unsigned pause;
 	pid_t child_tid;
@@ -449,7 +451,18 @@ handle_new_child(struct tracer *t, struct task *task, unsigned ptrace_event)
 		return;
 	}
 
-	stack = capture_stack(t, task, FT_STACKS_FORK);
+	/*
+	 * The caller runs on while the copy of its stack is unwound, unless
+	 * forktrace is detaching: then it is let go at the end, as usual.
+	 */
+	if (t->stacks && (t->opts->stacks & FT_STACKS_FORK)) {
+		sample = stacks_sample(t->stacks, task->tgid, task->tid);
+		if (!t->detaching) {
+			resume(task, 0);
+			resumed = true;
+		}
+		stack = stacks_unwind(t->stacks, sample);
+	}
 	event.stack = stack;
 	event.other_threads = other_threads;
 	tracer_emit(t, &event);
@@ -478,7 +491,8 @@ handle_new_child(struct tracer *t, struct task *task, unsigned ptrace_event)
 		t->unannounced_count--;
 		start_child(t, child);
 	}
-	tracer_release(t, task, 0);
+	if (!resumed)
+		tracer_release(t, task, 0);
 }
 
 /* Handles the exec event stop; the thread now has the leader's pid. */

@@ -73,6 +73,7 @@ struct capture {
 	uint64_t stack_start;
 	size_t stack_len;
 	bool stack_ended; /* set when a copy came back short */
+	bool live; /* the thread is still stopped: its memory can be read */
 	struct ft_stack *out;
 	Dwfl *dwfl;
 	struct ft_stacks *stacks;
@@ -297,7 +298,7 @@ memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
 	struct iovec remote = { (void *)(uintptr_t)addr, sizeof(*result) };
 
 	(void)dwfl;
-	if (addr >= c->stack_start &&
+	if (c->live && addr >= c->stack_start &&
 	    addr - c->stack_start + sizeof(*result) > c->stack_len)
 		grow_stack_copy(c, addr + sizeof(*result));
 	if (addr >= c->stack_start &&
@@ -306,6 +307,9 @@ memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
 		       sizeof(*result));
 		return true;
 	}
+	/* A sample's thread has run on: its memory is not what it was. */
+	if (!c->live)
+		return false;
 	return process_vm_readv(c->tid, &local, 1, &remote, 1, 0) ==
 	       (ssize_t)sizeof(*result);
 }
@@ -728,40 +732,49 @@ step_over_clone_wrapper(struct capture *c)
 #endif
 }
 
-struct ft_stack *
-stacks_capture(struct ft_stacks *stacks, pid_t pid, pid_t tid)
+/* Returns a new empty stack with room for max_depth frames. */
+static struct ft_stack *
+new_stack(const struct ft_stacks *stacks)
 {
 	struct ft_stack *stack = xcalloc(1, sizeof(*stack));
-	struct capture *c = &stacks->current;
-	struct address_space *space;
-	size_t first_count;
 
 	stack->frames = xcalloc(stacks->max_depth, sizeof(*stack->frames));
+	return stack;
+}
+
+/* Resets stacks->current for a capture of tid into stack. */
+static struct capture *
+begin_capture(struct ft_stacks *stacks, pid_t pid, pid_t tid,
+	      struct ft_stack *stack)
+{
+	struct capture *c = &stacks->current;
+
 	memset(c, 0, sizeof(*c));
 	c->pid = pid;
 	c->tid = tid;
 	c->out = stack;
 	c->stacks = stacks;
 	c->max_depth = stacks->max_depth;
+	return c;
+}
 
-	space = get_space(stacks, pid);
-	if (!space) {
-		stack->error = "cannot read the process's modules";
-		return stack;
-	}
-	if (!read_registers(c)) {
-		stack->error = "cannot read the thread's registers";
-		return stack;
-	}
+/* Unwinds the registers and stack in c into c->out. */
+static void
+unwind(struct ft_stacks *stacks, struct address_space *space, struct capture *c)
+{
+	struct ft_stack *stack = c->out;
+	size_t first_count;
+
 	c->dwfl = space->dwfl;
-	copy_stack(stacks, c);
-	debug_msg(tid, "unwinding from pc 0x%llx, sp 0x%llx, %zu stack bytes",
+	debug_msg(c->tid,
+		  "unwinding from pc 0x%llx, sp 0x%llx, %zu stack bytes",
 		  (unsigned long long)c->regs[16],
 		  (unsigned long long)c->regs[7], c->stack_len);
 	step_over_clone_wrapper(c);
 
 	first_count = stack->count;
-	if (dwfl_getthread_frames(space->dwfl, tid, frame_callback, c) != 0 &&
+	if (dwfl_getthread_frames(space->dwfl, c->tid, frame_callback, c) !=
+		    0 &&
 	    stack->count < stacks->max_depth) {
 		/* dwfl_errno() clears the error, so it is read once. */
 		int err = dwfl_errno();
@@ -772,6 +785,93 @@ stacks_capture(struct ft_stacks *stacks, pid_t pid, pid_t tid)
 	}
 	if (stack->count == first_count && !stack->error)
 		stack->error = "no frames";
+}
+
+struct ft_stack *
+stacks_capture(struct ft_stacks *stacks, pid_t pid, pid_t tid)
+{
+	struct ft_stack *stack = new_stack(stacks);
+	struct capture *c = begin_capture(stacks, pid, tid, stack);
+	struct address_space *space;
+
+	space = get_space(stacks, pid);
+	if (!space) {
+		stack->error = "cannot read the process's modules";
+		return stack;
+	}
+	if (!read_registers(c)) {
+		stack->error = "cannot read the thread's registers";
+		return stack;
+	}
+	c->live = true;
+	copy_stack(stacks, c);
+	unwind(stacks, space, c);
+	return stack;
+}
+
+/* A stopped thread's registers and the top of its stack, to unwind later. */
+struct ft_stack_sample {
+	pid_t pid;
+	pid_t tid;
+	struct address_space *space; /* a reference, or NULL */
+	const char *error; /* why there is nothing to unwind, or NULL */
+	Dwarf_Word regs[17];
+	uint64_t stack_start;
+	size_t stack_len;
+	unsigned char stack[STACK_COPY_SIZE];
+};
+
+struct ft_stack_sample *
+stacks_sample(struct ft_stacks *stacks, pid_t pid, pid_t tid)
+{
+	struct ft_stack_sample *sample = xmalloc(sizeof(*sample));
+	struct capture c = { .pid = pid, .tid = tid, .live = true };
+
+	sample->pid = pid;
+	sample->tid = tid;
+	sample->error = NULL;
+	sample->stack_start = 0;
+	sample->stack_len = 0;
+	sample->space = get_space(stacks, pid);
+	if (!sample->space) {
+		sample->error = "cannot read the process's modules";
+		return sample;
+	}
+	/* The space stays while the sample needs it, even past an exec. */
+	sample->space->refs++;
+	if (!read_registers(&c)) {
+		sample->error = "cannot read the thread's registers";
+		return sample;
+	}
+	memcpy(sample->regs, c.regs, sizeof(sample->regs));
+	c.stack = sample->stack;
+	c.stack_start = c.regs[7];
+	grow_stack_copy(&c, c.stack_start + STACK_COPY_SIZE);
+	sample->stack_start = c.stack_start;
+	sample->stack_len = c.stack_len;
+	return sample;
+}
+
+struct ft_stack *
+stacks_unwind(struct ft_stacks *stacks, struct ft_stack_sample *sample)
+{
+	struct ft_stack *stack = new_stack(stacks);
+	struct capture *c;
+
+	if (sample->error) {
+		stack->error = sample->error;
+	} else {
+		c = begin_capture(stacks, sample->pid, sample->tid, stack);
+		memcpy(c->regs, sample->regs, sizeof(c->regs));
+		c->stack = sample->stack;
+		c->stack_start = sample->stack_start;
+		c->stack_len = sample->stack_len;
+		c->stack_ended = true;
+		unwind(stacks, sample->space, c);
+	}
+	if (sample->space)
+		release_space(sample->space);
+	free(sample);
 	return stack;
 }
 

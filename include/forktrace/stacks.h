@@ -34,6 +34,7 @@ struct ft_stack {
 };
 
 struct ft_stacks;
+struct ft_stack_sample;
 
 /*
  * Creates an unwinder that keeps at most max_depth frames per stack.
@@ -49,6 +50,22 @@ void stacks_free(struct ft_stacks *stacks);
  * when the unwind ended early; never NULL.
  */
 struct ft_stack *stacks_capture(struct ft_stacks *stacks, pid_t pid, pid_t tid);
+
+/*
+ * Copies the registers and the top of the stack of thread tid, which must
+ * be in a ptrace stop, so that the thread can be resumed before its stack
+ * is unwound with stacks_unwind().  Returns a new sample; never NULL.
+ */
+struct ft_stack_sample *stacks_sample(struct ft_stacks *stacks, pid_t pid,
+				      pid_t tid);
+
+/*
+ * Unwinds a sample and frees it.  Memory beyond the copied top of the
+ * stack is not read, since the thread has run on.  Returns a new stack,
+ * as stacks_capture() does.
+ */
+struct ft_stack *stacks_unwind(struct ft_stacks *stacks,
+			       struct ft_stack_sample *sample);
 
 /* Lets the child of a fork use its parent's modules. */
 void stacks_fork(struct ft_stacks *stacks, pid_t parent, pid_t child);
