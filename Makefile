@@ -154,7 +154,8 @@ $(BUILD)/bench/%: tests/bench/%.c
 
 # Times stack capture at fork, snapshots and the hang detector, then
 # compares forktrace with the floor and strace on six workloads.
-# BENCH_ROUNDS=N sets the rounds of each part.
+# BENCH_ROUNDS=N sets the rounds of each part; BENCH_BASELINE=FORKTRACE
+# adds another forktrace binary to the comparison.
 bench: $(BIN) $(EXAMPLES) $(BENCH_PROGRAMS)
 	@tests/bench/stacks.sh $(BUILD)
 	@tests/bench/snapshot.sh $(BUILD)
@@ -162,8 +163,6 @@ bench: $(BIN) $(EXAMPLES) $(BENCH_PROGRAMS)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
-	@/usr/bin/python3 tests/bench/compare.py \
-		$(if $(BENCH_ROUNDS),--rounds=$(BENCH_ROUNDS)) $(BUILD)
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/forktrace
 	install -m 644 docs/forktrace.1 $(DESTDIR)$(MANDIR)/man1/forktrace.1
 
@@ -193,6 +192,9 @@ $(FUZZ_LIB): $(LIB_SOURCES:%.c=$(FUZZ_BUILD)/obj/%.o)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+	@/usr/bin/python3 tests/bench/compare.py \
+		$(if $(BENCH_ROUNDS),--rounds=$(BENCH_ROUNDS)) \
+		$(if $(BENCH_BASELINE),--baseline=$(BENCH_BASELINE)) $(BUILD)
 # fuzz_elf.c includes tracer/stacks.c, so the archive's stacks.o stays out.
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) tracer/stacks.c \
 		$(wildcard include/forktrace/*.h)

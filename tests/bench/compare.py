@@ -1,11 +1,14 @@
 """Compare forktrace with a bare ptrace tracer and with strace on six workloads.
 
-usage: compare.py [--rounds N] [--only NAME,...] [--no-strace] BUILD_DIR
+usage: compare.py [--rounds N] [--only NAME,...] [--no-strace]
+                  [--baseline FORKTRACE] BUILD_DIR
 
 Each workload runs untraced, under the floor (BUILD_DIR/bench/floor, the
 cheapest tracer that stops at the same events as forktrace), under
 forktrace with --stacks=none and with its default options, and under
-strace when it is installed.  The machines are shared and noisy, so the
+strace when it is installed.  --baseline adds another forktrace binary,
+such as one built from an earlier revision, under both options.  The
+machines are shared and noisy, so the
 tracers take turns within each round, in an order rotated from round to
 round, and every ratio is taken between two runs of the same round.  The
 tables give the median of those ratios with their min and max.
@@ -123,7 +126,7 @@ def workloads(build, scratch):
     ]
 
 
-def tracers(build, with_strace):
+def tracers(build, with_strace, baseline):
     """Return (label, argv prefix) for each tracer, untraced first."""
     forktrace = build + "/forktrace"
     result = [
@@ -133,6 +136,12 @@ def tracers(build, with_strace):
          [forktrace, "-o", "/dev/null", "--stacks=none", "--"]),
         ("forktrace", [forktrace, "-o", "/dev/null", "--"]),
     ]
+    if baseline:
+        result += [
+            ("baseline --stacks=none",
+             [baseline, "-o", "/dev/null", "--stacks=none", "--"]),
+            ("baseline", [baseline, "-o", "/dev/null", "--"]),
+        ]
     if with_strace and shutil.which("strace"):
         strace = ["strace", "-f", "-qq", "-o", "/dev/null",
                   "-e", "trace=process"]
@@ -280,10 +289,16 @@ def main():
                         help="comma-separated workload names to run")
     parser.add_argument("--no-strace", action="store_true",
                         help="leave strace out")
+    parser.add_argument("--baseline", metavar="FORKTRACE",
+                        help="another forktrace binary to compare with")
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error("--rounds must be at least 1, not %d" % args.rounds)
     build = os.path.abspath(args.build)
+    baseline = os.path.abspath(args.baseline) if args.baseline else None
+    if baseline and not os.access(baseline, os.X_OK):
+        sys.exit("compare.py: --baseline %s is not an executable file"
+                 % args.baseline)
     for program in ("forktrace", "bench/floor", "bench/peak",
                     "bench/fork_exec", "bench/threads",
                     "examples/fork_many"):
@@ -301,7 +316,7 @@ def main():
                     ", ".join(sorted(unknown)),
                     ", ".join(w[0] for w in chosen)))
             chosen = [w for w in chosen if w[0] in names]
-        tracer_list = tracers(build, not args.no_strace)
+        tracer_list = tracers(build, not args.no_strace, baseline)
         print_machine(args.build, args.rounds)
         results = {}
         try:
