@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -968,6 +970,93 @@ reused_pid_gets_new_record(void **state)
 	trace_result_free(&r);
 }
 
+/* Reads one byte from fd, waiting at most TRACE_TIMEOUT seconds. */
+static char
+read_byte(int fd, struct live_trace *live)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char byte;
+
+	for (;;) {
+		live_trace_pump(live);
+		if (poll(&pfd, 1, TRACE_TIMEOUT * 1000) != 1)
+			fail_msg("nothing came from the FIFO");
+		if (read(fd, &byte, 1) == 1)
+			return byte;
+	}
+}
+
+/*
+ * Returns true once every thread of pid is stopped ('T' or 't'), and
+ * false when one is still running or asleep after TRACE_TIMEOUT seconds.
+ */
+static bool
+all_threads_stop(pid_t pid, struct live_trace *live)
+{
+	time_t deadline = time(NULL) + TRACE_TIMEOUT;
+	pid_t tids[16];
+	size_t count, i;
+	long tracer;
+	char state;
+
+	for (;;) {
+		bool stopped = true;
+
+		live_trace_pump(live);
+		count = list_threads(pid, tids, 16);
+		for (i = 0; i < count; i++)
+			if (read_thread_status(pid, tids[i], &tracer, &state) &&
+			    state != 'T' && state != 't')
+				stopped = false;
+		if (stopped)
+			return true;
+		if (time(NULL) >= deadline)
+			return false;
+		sched_yield();
+	}
+}
+
+static void
+new_thread_stays_in_group_stop(void **state)
+{
+	char fifo[300], rounds[] = "100", line[32] = { 0 };
+	const char *command[] = { example_path("stop_new_thread"), fifo, rounds,
+				  NULL };
+	const char *options[] = { "--stacks=none", NULL };
+	struct live_trace live;
+	size_t len = 0;
+	pid_t pid;
+	int fd, i;
+
+	(void)state;
+	snprintf(fifo, sizeof(fifo), "%s/stop_new_thread", test_tmpdir());
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(live_trace_start(&live, options, command), 0);
+	while (len + 1 < sizeof(line) &&
+	       (line[len] = read_byte(fd, &live)) != '\n')
+		len++;
+	pid = (pid_t)atoi(line);
+	assert_true(pid > 0);
+
+	/*
+	 * Each round the new thread's first stop races with its process's
+	 * stop.  Once the parent has seen the process stopped, both threads
+	 * must be stopped, however the race went.
+	 */
+	for (i = 0; i < atoi(rounds); i++) {
+		assert_int_equal(read_byte(fd, &live), 's');
+		assert_true(all_threads_stop(pid, &live));
+		assert_int_equal(kill(pid, SIGCONT), 0);
+	}
+	live_trace_finish(&live);
+	close(fd);
+	assert_false(live.result.timed_out);
+	assert_int_equal(live.result.exit_code, 0);
+	trace_result_free(&live.result);
+}
+
 int
 main(void)
 {
@@ -988,6 +1077,7 @@ main(void)
 		cmocka_unit_test(member_killed_family_goes_on),
 		cmocka_unit_test(fork_eagain_as_untraced),
 		cmocka_unit_test(reused_pid_gets_new_record),
+		cmocka_unit_test(new_thread_stays_in_group_stop),
 	};
 
 	return cmocka_run_group_tests_name("faults", tests, NULL, NULL);

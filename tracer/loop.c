@@ -468,7 +468,10 @@ handle_new_child(struct tracer *t, struct task *task, unsigned ptrace_event)
 							      : child_tid,
 				TASK_AWAITING_FIRST_STOP | pause);
 	} else {
-		/* Its first stop came first and held it: let it run now. */
+		/*
+		 * Its first stop came first and held it: let it run now.
+		 * NOTE: a held thread born into a group stop is let run too.
+		 */
 		child->tgid =
 			event.kind == FT_EVENT_THREAD ? task->tgid : child_tid;
 		child->flags &= ~TASK_UNANNOUNCED;
@@ -637,8 +640,14 @@ handle_event_stop(struct tracer *t, struct task *task, int signo)
 
 	if (task->flags & TASK_AWAITING_FIRST_STOP) {
 		task->flags &= ~TASK_AWAITING_FIRST_STOP;
-		start_child(t, task);
-		return;
+		/*
+		 * A first stop reports a stop signal when the thread was
+		 * born into its process's group stop: it stays stopped too.
+		 */
+		if (!signal_is_stop(signo)) {
+			start_child(t, task);
+			return;
+		}
 	}
 
 	if (signal_is_stop(signo)) {
