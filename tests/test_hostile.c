@@ -136,6 +136,23 @@ line_with(const char *text, const char *needle)
 	return strndup(start, end ? (size_t)(end - start) : strlen(start));
 }
 
+/* Returns true when a frame of the event's stack is function. */
+static bool
+stack_names(json_t *event, const char *function)
+{
+	json_t *frame;
+	size_t i;
+
+	json_array_foreach(json_object_get(event, "stack"), i, frame)
+	{
+		const char *name = json_str(frame, "function");
+
+		if (name && !strcmp(name, function))
+			return true;
+	}
+	return false;
+}
+
 /* Traces fork_tree copied under name and checks every process's names. */
 static void
 check_name_in_json(const char *name, bool utf8)
@@ -172,6 +189,8 @@ check_name_in_json(const char *name, bool utf8)
 				       utf8);
 		assert_untrusted_equal(json_object_get(child, "path"), path,
 				       utf8);
+		/* The renamed program's own symbols name its frames. */
+		assert_true(stack_names(fork, "main"));
 	}
 	trace_result_free(&r);
 }
@@ -418,6 +437,15 @@ assert_runs_like_shell(const char *path)
 
 	assert_int_equal(plain_run(&plain, shell), 0);
 	assert_false(plain.timed_out);
+	/*
+	 * valgrind 3.19 ends forktrace's child with status 101 when an
+	 * execve() that passed its own checks fails, so a wrapped forktrace
+	 * only runs the files that the kernel starts.
+	 */
+	if (err && forktrace_wrapped()) {
+		trace_result_free(&plain);
+		return;
+	}
 	assert_int_equal(forktrace_run(&r, args), 0);
 	assert_false(r.timed_out);
 	assert_int_equal(r.signal, 0);

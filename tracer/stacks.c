@@ -11,6 +11,7 @@
 #include <elfutils/libdwfl.h>
 #include <dwarf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,8 +172,47 @@ find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
 					    debuglink_crc, debuginfo_file_name);
 }
 
+/*
+ * Finds a module's file as libdwfl does, and then tries the name with
+ * "\\012" turned back into the newline that /proc/PID/maps wrote that way.
+ * Returns a descriptor of the file or -1, as libdwfl does.
+ */
+static int
+find_elf(Dwfl_Module *mod, void **userdata, const char *modname,
+	 Dwarf_Addr base, char **file_name, Elf **elfp)
+{
+	static const char escaped[] = "\\012";
+	const char *from;
+	char *name, *to;
+	int fd;
+
+	fd = dwfl_linux_proc_find_elf(mod, userdata, modname, base, file_name,
+				      elfp);
+	if (fd >= 0 || *elfp || !modname || modname[0] != '/' ||
+	    !strstr(modname, escaped))
+		return fd;
+	name = xstrdup(modname);
+	for (from = modname, to = name; *from; to++) {
+		if (!strncmp(from, escaped, sizeof(escaped) - 1)) {
+			*to = '\n';
+			from += sizeof(escaped) - 1;
+		} else {
+			*to = *from++;
+		}
+	}
+	*to = '\0';
+	fd = open(name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		free(name);
+		return -1;
+	}
+	free(*file_name);
+	*file_name = name;
+	return fd;
+}
+
 static const Dwfl_Callbacks dwfl_callbacks = {
-	.find_elf = dwfl_linux_proc_find_elf,
+	.find_elf = find_elf,
 	.find_debuginfo = find_debuginfo,
 };
 
