@@ -71,6 +71,49 @@ source_path(const char *relative)
 	return join_path(FT_SOURCE_DIR, relative);
 }
 
+/*
+ * Puts the words of FT_TEST_WRAPPER, split at blanks, and then forktrace's
+ * path into argv from index n.  Returns the new count.
+ */
+static size_t
+add_forktrace(const char **argv, size_t n)
+{
+	static const char *words[FT_WRAPPER_MAX_WORDS];
+	static size_t count;
+	static bool parsed;
+	size_t i;
+
+	if (!parsed) {
+		const char *value = getenv("FT_TEST_WRAPPER");
+		char *copy = strdup(value ? value : ""), *word;
+
+		for (word = strtok(copy, " \t"); word;
+		     word = strtok(NULL, " \t")) {
+			if (count == FT_WRAPPER_MAX_WORDS) {
+				fprintf(stderr,
+					"harness: FT_TEST_WRAPPER has "
+					"more than %d words\n",
+					FT_WRAPPER_MAX_WORDS);
+				abort();
+			}
+			words[count++] = word;
+		}
+		parsed = true;
+	}
+	for (i = 0; i < count; i++)
+		argv[n++] = words[i];
+	argv[n++] = FT_BUILD_DIR "/forktrace";
+	return n;
+}
+
+bool
+forktrace_wrapped(void)
+{
+	const char *value = getenv("FT_TEST_WRAPPER");
+
+	return value && value[strspn(value, " \t")];
+}
+
 static char *
 read_whole_file(const char *path)
 {
@@ -230,7 +273,7 @@ trace_run_env(struct trace_result *result, const char *const *options,
 	snprintf(json_path, sizeof(json_path), "%s/trace.json", test_tmpdir());
 	unlink(json_path);
 
-	argv[n++] = FT_BUILD_DIR "/forktrace";
+	n = add_forktrace(argv, n);
 	argv[n++] = "--json";
 	argv[n++] = "-o";
 	argv[n++] = json_path;
@@ -261,7 +304,7 @@ forktrace_run(struct trace_result *result, const char *const *args)
 	size_t n = 0, i;
 
 	memset(result, 0, sizeof(*result));
-	argv[n++] = FT_BUILD_DIR "/forktrace";
+	n = add_forktrace(argv, n);
 	for (i = 0; args[i] && n < 255; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
@@ -489,7 +532,7 @@ live_start(struct live_trace *live, const char *const *options,
 	if (live->fd < 0)
 		return -1;
 
-	argv[n++] = FT_BUILD_DIR "/forktrace";
+	n = add_forktrace(argv, n);
 	argv[n++] = "--json";
 	argv[n++] = "-o";
 	argv[n++] = fifo;
@@ -506,7 +549,7 @@ live_start(struct live_trace *live, const char *const *options,
 		return -1;
 	if (pid == 0 && tty) {
 		/* A session of its own, with the terminal in the foreground. */
-		execv(argv[0], (char *const *)argv);
+		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	if (pid == 0) {
@@ -522,7 +565,7 @@ live_start(struct live_trace *live, const char *const *options,
 		out = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		setpgid(0, 0);
 		redirect_std(in, out, err);
-		execv(argv[0], (char *const *)argv);
+		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	if (!tty)

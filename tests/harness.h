@@ -13,6 +13,21 @@
 /* Seconds that one traced command may take before the test kills it. */
 #define TRACE_TIMEOUT 120
 
+/*
+ * When the environment variable FT_TEST_WRAPPER is set, every function
+ * here that starts forktrace runs "$FT_TEST_WRAPPER forktrace ..." instead,
+ * the value split at blanks (no quoting), at most this many words, and
+ * looked up in PATH.  'make check-valgrind' sets it to run valgrind.
+ */
+#define FT_WRAPPER_MAX_WORDS 32
+
+/*
+ * Returns true when FT_TEST_WRAPPER is set.  The few checks that a
+ * wrapper changes (forktrace's comm, system calls that valgrind does not
+ * implement) are skipped then, each with its reason.
+ */
+bool forktrace_wrapped(void);
+
 struct trace_result {
 	int exit_code; /* forktrace's exit code, or -1 if a signal killed it */
 	int signal; /* the signal that killed forktrace, or 0 */
