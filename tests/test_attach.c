@@ -242,6 +242,13 @@ attach_during_forks_loses_none(void **state)
 	assert_true(read_until_pumping(&f, "forked all", &live));
 	assert_int_equal(f.child_count, 300);
 	first = f.child_count;
+	/*
+	 * The "attach" event can arrive before forktrace has found the
+	 * children forked before it, so wait until it follows all of them:
+	 * a child that ended before that would end out of sight.
+	 */
+	while (trace_count(&live.result, "fork", 0) < first)
+		assert_non_null(live_trace_next(&live, "fork", NULL));
 	assert_int_equal(end_family_pumping(&f, &live), 0);
 	live_trace_finish(&live);
 	assert_false(live.result.timed_out);
@@ -310,7 +317,13 @@ attach_traced_pid_names_tracer(void **state)
 		 "forktrace: cannot attach to pid %d (sleep): it is already "
 		 "traced by pid %d (forktrace)\n",
 		 (int)sleeper, (int)live.pid);
-	assert_string_equal(r.err, expected);
+	/* Under a wrapper such as valgrind, the tracer's comm differs. */
+	if (forktrace_wrapped()) {
+		*strrchr(expected, '(') = '\0';
+		assert_ptr_equal(strstr(r.err, expected), r.err);
+	} else {
+		assert_string_equal(r.err, expected);
+	}
 	trace_result_free(&r);
 
 	kill(sleeper, SIGKILL);
