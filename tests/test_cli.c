@@ -80,6 +80,13 @@ missing_interpreter_named(void **state)
 	FILE *fp;
 
 	(void)state;
+	/*
+	 * valgrind 3.19 cannot recover when an execve() that it let through
+	 * fails, as this one does on the missing interpreter: it ends the
+	 * child with status 101 before forktrace can report anything.
+	 */
+	if (forktrace_wrapped())
+		skip();
 	snprintf(path, sizeof(path), "%s/bad-interpreter.sh", test_tmpdir());
 	fp = fopen(path, "w");
 	assert_non_null(fp);
@@ -193,7 +200,9 @@ already_traced_program_refused(void **state)
 	assert_int_equal(r.exit_code, 1);
 	assert_non_null(strstr(r.err, "forktrace: cannot trace 'true' (pid "));
 	assert_non_null(strstr(r.err, "): it is already traced by pid "));
-	assert_non_null(strstr(r.err, " (forktrace)\n"));
+	/* Under a wrapper such as valgrind, the outer tracer's comm differs. */
+	if (!forktrace_wrapped())
+		assert_non_null(strstr(r.err, " (forktrace)\n"));
 
 	/* The inner forktrace killed its untraceable child. */
 	root = trace_process(&r, trace_root_pid(&r));

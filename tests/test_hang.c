@@ -30,6 +30,18 @@ static const char *const no_command[] = { NULL };
 static const char *const thread_stack_options[] = { "--hang-after=2",
 						    "--stacks=all", NULL };
 
+/*
+ * Skips a test whose report depends on a socket option of a traced
+ * process.  Under valgrind 3.19, which does not implement pidfd_open(),
+ * forktrace cannot borrow the socket to read it, and assumes a timeout.
+ */
+static void
+skip_without_socket_options(void)
+{
+	if (forktrace_wrapped())
+		skip();
+}
+
 /* Returns the hang event of pid, waiting for it if it has not come. */
 static json_t *
 hang_of(struct live_trace *live, pid_t pid)
@@ -306,6 +318,7 @@ static void
 hang_python_socket_pair_wait_before_read(void **state)
 {
 	(void)state;
+	skip_without_socket_options();
 	expect_write_cycle("examples/py_socket_wait.py", "fork", "python3",
 			   "socket:[");
 }
@@ -561,6 +574,7 @@ hang_accept_loop_is_waiting(void **state)
 				  NULL };
 
 	(void)state;
+	skip_without_socket_options();
 	expect_only_waiting(command, "accept",
 			    "something outside the family can end it");
 }
@@ -1103,6 +1117,7 @@ hang_report_leaves_low_water_read_whole(void **state)
 	pid_t root;
 
 	(void)state;
+	skip_without_socket_options();
 	assert_int_equal(trace_run(&r, hang_options, command), 0);
 	assert_int_equal(r.exit_code, 0);
 	assert_string_equal(r.out, "got 10\n");
