@@ -4,6 +4,8 @@
 #   make demo         install missing packages, build, trace an example
 #   make check        install missing packages, build, run the test suite
 #   make check SANITIZE=1   the same, built with ASan and UBSan
+#   make check-valgrind     the integration tests, forktrace run under
+#                           valgrind memcheck; fails on a leak or an error
 #   make install PREFIX=/usr/local
 
 VERSION = 0.1.0
@@ -18,7 +20,7 @@ WERROR ?= 1
 
 # Debian packages needed to build and test; 'make deps' installs the missing.
 DEB_PACKAGES = gcc g++ make pkg-config libdw-dev libelf-dev libjansson-dev \
-	libcmocka-dev gdb python3
+	libcmocka-dev gdb python3 valgrind
 # Optional, for 'make fuzz' only: clang and libFuzzer's runtime, which
 # clang-14 recommends but does not require.
 FUZZ_PACKAGES = clang libclang-rt-14-dev
@@ -143,6 +145,39 @@ check: deps
 	@tests/run.sh $(BUILD) $(TESTS)
 
 check-build: $(BIN) $(EXAMPLES) $(TESTS)
+
+# The suites that run forktrace, each run of it under valgrind memcheck
+# through tests/valgrind.sh; the traced programs run natively.  The unit
+# suites are left out: they never start forktrace.  All of these pass
+# under valgrind's slowdown, the hang suite's 2 s and the pause suite's
+# 10 ms timers included; the few checks that a wrapper changes skip
+# themselves.  Any log with an error fails the target and is printed.
+VALGRIND_SUITES = attach cli examples faults hang hostile pause programs \
+	snapshot stacks stress
+VALGRIND_LOGS = $(BUILD)/tests/valgrind
+VALGRIND_STACK_LIB = $(BUILD)/tests/valgrind_stack.so
+
+$(VALGRIND_STACK_LIB): tests/valgrind_stack.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O1 -g -Wall -Wextra -o $@ $<
+
+.PHONY: check-valgrind
+check-valgrind: deps
+	@if [ "$(SANITIZE)" = 1 ]; then \
+		echo "check-valgrind: run it without SANITIZE=1" >&2; exit 2; fi
+	@$(MAKE) --no-print-directory check-build $(VALGRIND_STACK_LIB)
+	@rm -rf $(VALGRIND_LOGS) && mkdir -p $(VALGRIND_LOGS)
+	@FT_VALGRIND_LOGS=$(abspath $(VALGRIND_LOGS)) \
+	FT_VALGRIND_STACK_LIB=$(abspath $(VALGRIND_STACK_LIB)) \
+	FT_TEST_WRAPPER=$(CURDIR)/tests/valgrind.sh \
+		tests/run.sh $(BUILD) $(VALGRIND_SUITES:%=$(BUILD)/tests/test_%); \
+	status=$$?; \
+	bad=$$(grep -l 'ERROR SUMMARY: [1-9]' $(VALGRIND_LOGS)/vg.*); \
+	for log in $$bad; do echo "valgrind found errors: $$log"; \
+		cat "$$log"; done; \
+	echo "check-valgrind: $$(ls $(VALGRIND_LOGS) | wc -l) runs," \
+		"$$(echo $$bad | wc -w) with errors"; \
+	[ $$status -eq 0 ] && [ -z "$$bad" ]
 
 # The benchmarks' own programs: the floor tracer, the peak memory reader
 # and two workloads.
