@@ -4,7 +4,7 @@
  * default), printing each child's pid.  Each child runs THREADS threads
  * (1 by default).  Every member then reads the FIFO
  * named by the first argument until EOF, so the family ends when its last
- * writer closes it.  Child i exits with 10 + i % 100; the parent exits 0
+ * writer closes it; open the writer before starting the family.  Child i exits with 10 + i % 100; the parent exits 0
  * once all children did so.
  */
 #include <errno.h>
@@ -26,15 +26,21 @@ die(const char *what)
 	exit(1);
 }
 
-/* Blocks until the FIFO has no writer left. */
+/*
+ * Blocks until the FIFO has no writer left.  The open does not wait for a
+ * writer, so a member that opens the FIFO after the last writer closed it
+ * ends at once instead of waiting for a writer that never comes.
+ */
 static void
 wait_for_eof(void)
 {
 	char buf[64];
-	int fd = open(fifo_path, O_RDONLY);
+	int fd = open(fifo_path, O_RDONLY | O_NONBLOCK);
 
 	if (fd < 0)
 		die("open the FIFO");
+	if (fcntl(fd, F_SETFL, 0) < 0)
+		die("fcntl");
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
 	close(fd);
@@ -79,6 +85,7 @@ main(int argc, char **argv)
 		if (pid == 0) {
 			long n;
 
+			alarm(60); /* a child does not inherit its parent's */
 			for (n = 1; n < threads; n++)
 				if (pthread_create(&thread, NULL, thread_main,
 						   NULL) != 0)
