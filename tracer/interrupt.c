@@ -59,11 +59,6 @@ fd_kind(pid_t tid, int fd)
 }
 
 /*
- * Returns true when the socket fd of pid has a timeout for option
- * (SO_RCVTIMEO or SO_SNDTIMEO), or when that is unknown.  The socket is
- * borrowed with pidfd_getfd(), which a tracer is allowed to call.
- */
-/*
  * Returns a copy of descriptor fd of thread tid of process pid, borrowed
  * with pidfd_getfd(), which a tracer is allowed, or -1.
  */
@@ -84,6 +79,11 @@ borrow_fd(pid_t pid, pid_t tid, int fd)
 	return copy;
 }
 
+/*
+ * Returns true when the socket fd of pid has a timeout for option
+ * (SO_RCVTIMEO or SO_SNDTIMEO), or when that is unknown.  The socket is
+ * borrowed with pidfd_getfd(), which a tracer is allowed to call.
+ */
 bool
 socket_has_timeout(pid_t pid, pid_t tid, int fd, int option)
 {
