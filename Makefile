@@ -195,6 +195,9 @@ bench: $(BIN) $(EXAMPLES) $(BENCH_PROGRAMS)
 	@tests/bench/stacks.sh $(BUILD)
 	@tests/bench/snapshot.sh $(BUILD)
 	@tests/bench/hang.sh $(BUILD)
+	@/usr/bin/python3 tests/bench/compare.py \
+		$(if $(BENCH_ROUNDS),--rounds=$(BENCH_ROUNDS)) \
+		$(if $(BENCH_BASELINE),--baseline=$(BENCH_BASELINE)) $(BUILD)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
@@ -227,9 +230,6 @@ $(FUZZ_LIB): $(LIB_SOURCES:%.c=$(FUZZ_BUILD)/obj/%.o)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-	@/usr/bin/python3 tests/bench/compare.py \
-		$(if $(BENCH_ROUNDS),--rounds=$(BENCH_ROUNDS)) \
-		$(if $(BENCH_BASELINE),--baseline=$(BENCH_BASELINE)) $(BUILD)
 # fuzz_elf.c includes tracer/stacks.c, so the archive's stacks.o stays out.
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) tracer/stacks.c \
 		$(wildcard include/forktrace/*.h)
