@@ -153,7 +153,7 @@ check-build: $(BIN) $(EXAMPLES) $(TESTS)
 # 10 ms timers included; the few checks that a wrapper changes skip
 # themselves.  Any log with an error fails the target and is printed.
 VALGRIND_SUITES = attach cli examples faults hang hostile pause programs \
-	snapshot stacks stress
+	python snapshot stacks stress
 VALGRIND_LOGS = $(BUILD)/tests/valgrind
 VALGRIND_STACK_LIB = $(BUILD)/tests/valgrind_stack.so
 
@@ -194,6 +194,7 @@ $(BUILD)/bench/%: tests/bench/%.c
 bench: $(BIN) $(EXAMPLES) $(BENCH_PROGRAMS)
 	@tests/bench/stacks.sh $(BUILD)
 	@tests/bench/snapshot.sh $(BUILD)
+	@tests/bench/python_snapshot.sh $(BUILD)
 	@tests/bench/hang.sh $(BUILD)
 	@/usr/bin/python3 tests/bench/compare.py \
 		$(if $(BENCH_ROUNDS),--rounds=$(BENCH_ROUNDS)) \

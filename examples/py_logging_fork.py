@@ -27,7 +27,7 @@ class SlowHandler(logging.StreamHandler):
         self.finish = finish
 
     def emit(self, record):
-        with self.write_lock:
+        with self.write_lock:  # site: emit_lock
             super().emit(record)
             if record.getMessage() == "slow":
                 self.holding.set()

@@ -323,6 +323,28 @@ hang_python_socket_pair_wait_before_read(void **state)
 			   "socket:[");
 }
 
+/*
+ * Returns true when stack has a Python frame named function, at line
+ * (0: any line).
+ */
+static bool
+has_python_frame(json_t *stack, const char *function, int line)
+{
+	json_t *frame;
+	size_t i;
+
+	json_array_foreach(stack, i, frame)
+	{
+		const char *name = json_str(frame, "function");
+
+		if (json_is_true(json_object_get(frame, "python")) && name &&
+		    !strcmp(name, function) &&
+		    (!line || json_int(frame, "line") == line))
+			return true;
+	}
+	return false;
+}
+
 static void
 hang_python_logging_lock_after_fork(void **state)
 {
@@ -344,10 +366,25 @@ hang_python_logging_lock_after_fork(void **state)
 			 "tid"),
 		logger);
 
+	/* The holder's own Python frames at the fork. */
+	assert_true(has_python_frame(
+		json_object_get(json_array_get(json_object_get(fork, "other_"
+								     "threads"),
+					       0),
+				"stack"),
+		"SlowHandler.emit", 0));
+
 	hang = hang_of(&live, child);
 	assert_non_null(hang);
 	assert_true(deadlock(hang));
 	assert_string_equal(json_str(hang, "cause"), "futex");
+	/* The child waits on the Python line that takes the handler's lock. */
+	assert_true(has_python_frame(
+		json_object_get(
+			json_array_get(json_object_get(hang, "threads"), 0),
+			"stack"),
+		"SlowHandler.emit",
+		marker_line("examples/py_logging_fork.py", "emit_lock")));
 	snprintf(wanted, sizeof(wanted),
 		 "; %d forked it while its thread %d ran, and a lock that "
 		 "thread held stays locked here",

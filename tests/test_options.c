@@ -543,7 +543,7 @@ static const char *const long_options[] = {
 	"wall-clock",	 "quiet",	 "verbose",	   "stacks",
 	"stack-depth",	 "pause",	 "pause-match",	   "on-pause",
 	"pause-timeout", "kill-on-exit", "detach-on-exit", "help",
-	"version",	 "hang-after",
+	"version",	 "hang-after",	 "python",
 };
 
 /* Returns the --help text in a new buffer. */
@@ -584,6 +584,8 @@ long_option_accepted(const char *name, size_t len)
 		value = "1";
 	else if (len == 10 && !strncmp(name, "hang-after", len))
 		value = "2";
+	else if (len == 6 && !strncmp(name, "python", len))
+		value = "off";
 	snprintf(word, sizeof(word), "--%.*s", (int)len, name);
 	/* --attach takes a pid instead of PROG; the options that refine
 	 * --pause are accepted only with it. */
@@ -686,6 +688,37 @@ options_help_lists_every_short_option(void **state)
 	/* The short options are -p -o -t -q -v -h and -V. */
 	assert_int_equal(accepted, 7);
 	free(text);
+}
+
+static void
+options_python_modes(void **state)
+{
+	static const struct {
+		const char *word;
+		enum ft_python_mode mode;
+	} good[] = {
+		{ "--python=merged", FT_PYTHON_MERGED },
+		{ "--python=off", FT_PYTHON_OFF },
+		{ "--python=only", FT_PYTHON_ONLY },
+	};
+	struct parse_run run;
+	size_t i;
+
+	(void)state;
+	PARSE(&run, "prog");
+	assert_int_equal(run.opts.python, FT_PYTHON_MERGED);
+	parse_run_free(&run);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		PARSE(&run, good[i].word, "prog");
+		assert_runs_prog(&run);
+		assert_int_equal(run.opts.python, good[i].mode);
+		parse_run_free(&run);
+	}
+	PARSE(&run, "--python=on", "prog");
+	assert_int_equal(run.result, FT_PARSE_ERROR);
+	assert_non_null(strstr(run.err, "invalid --python value 'on': "
+					"expected merged, off or only\n"));
+	parse_run_free(&run);
 }
 
 static void
@@ -823,6 +856,7 @@ main(void)
 		cmocka_unit_test(options_parse_twice_resets_state),
 		cmocka_unit_test(options_hang_after_values),
 		cmocka_unit_test(options_stacks_lists),
+		cmocka_unit_test(options_python_modes),
 	};
 
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);

@@ -316,6 +316,7 @@ static_binary_unwinds(void **state)
 static void
 python_fork_through_interpreter(void **state)
 {
+	const char *options[] = { "--python=off", NULL };
 	const char *command[] = { "/usr/bin/python3",
 				  source_path("examples/py_fork.py"), NULL };
 	struct trace_result r;
@@ -323,7 +324,7 @@ python_fork_through_interpreter(void **state)
 	size_t libc = 0;
 
 	(void)state;
-	assert_int_equal(trace_run(&r, NULL, command), 0);
+	assert_int_equal(trace_run(&r, options, command), 0);
 	fork = trace_event(&r, "fork", trace_root_pid(&r), 0);
 	assert_non_null(fork);
 	stack = json_object_get(fork, "stack");

@@ -1090,7 +1090,8 @@ tracer_run(const struct ft_options *opts)
 	setup_signals(&t);
 	t.family = family_new();
 	if (opts->stacks)
-		t.stacks = stacks_new(opts->stack_depth, opts->verbose > 0);
+		t.stacks = stacks_new(opts->stack_depth, opts->verbose > 0,
+				      opts->python);
 	t.out = output_new(opts, fp);
 	t.start_ns = monotonic_ns();
 	if (!opts->snapshot)

@@ -30,6 +30,7 @@ enum option_id {
 	OPT_PAUSE_TIMEOUT,
 	OPT_SNAPSHOT,
 	OPT_HANG_AFTER,
+	OPT_PYTHON,
 };
 
 struct option_spec {
@@ -64,6 +65,10 @@ static const struct option_spec option_specs[] = {
 	  "fork,signal)" },
 	{ "stack-depth", OPT_STACK_DEPTH, required_argument, "N",
 	  "keep at most N frames of each stack (default 32)" },
+	{ "python", OPT_PYTHON, required_argument, "MODE",
+	  "in stacks of CPython processes, show the Python frames in place "
+	  "of the interpreter's (merged, the default), native frames only "
+	  "(off), or Python frames only (only)" },
 	{ "hang-after", OPT_HANG_AFTER, required_argument, "SECS",
 	  "report a process whose threads have all been blocked for SECS, "
 	  "and explain why (default 10; 0 turns it off)" },
@@ -286,6 +291,28 @@ parse_pause(struct ft_options *opts, const char *when, FILE *err)
 }
 
 static bool
+parse_python(struct ft_options *opts, const char *mode, FILE *err)
+{
+	if (!strcmp(mode, "merged")) {
+		opts->python = FT_PYTHON_MERGED;
+		return true;
+	}
+	if (!strcmp(mode, "off")) {
+		opts->python = FT_PYTHON_OFF;
+		return true;
+	}
+	if (!strcmp(mode, "only")) {
+		opts->python = FT_PYTHON_ONLY;
+		return true;
+	}
+	fprintf(err,
+		"forktrace: invalid --python value '%s': expected merged, off "
+		"or only\n",
+		mode);
+	return false;
+}
+
+static bool
 parse_on_pause(struct ft_options *opts, const char *line, FILE *err)
 {
 	const char *why = NULL;
@@ -436,6 +463,10 @@ options_parse(struct ft_options *opts, int argc, char **argv, FILE *out,
 			break;
 		case OPT_STACK_DEPTH:
 			if (!parse_stack_depth(opts, optarg, err))
+				return usage_error(err);
+			break;
+		case OPT_PYTHON:
+			if (!parse_python(opts, optarg, err))
 				return usage_error(err);
 			break;
 		case OPT_PAUSE:

@@ -343,21 +343,28 @@ json_frame(const struct ft_frame *frame)
 	json_t *object = json_object();
 	char pc[32];
 
-	snprintf(pc, sizeof(pc), "0x%llx", (unsigned long long)frame->pc);
-	json_object_set_new(object, "pc", json_string(pc));
+	/* A Python frame has no pc: its place is its file and line. */
+	if (!frame->python) {
+		snprintf(pc, sizeof(pc), "0x%llx",
+			 (unsigned long long)frame->pc);
+		json_object_set_new(object, "pc", json_string(pc));
+	}
 	if (frame->module)
 		json_object_set_new(object, "module",
 				    json_untrusted_str(frame->module));
 	if (frame->function)
 		json_object_set_new(object, "function",
 				    json_untrusted_str(frame->function));
-	json_object_set_new(object, "offset",
-			    json_integer((json_int_t)frame->offset));
+	if (!frame->python)
+		json_object_set_new(object, "offset",
+				    json_integer((json_int_t)frame->offset));
 	if (frame->file)
 		json_object_set_new(object, "file",
 				    json_untrusted_str(frame->file));
 	if (frame->line)
 		json_object_set_new(object, "line", json_integer(frame->line));
+	if (frame->python)
+		json_object_set_new(object, "python", json_true());
 	if (frame->inlined)
 		json_object_set_new(object, "inlined", json_true());
 	return object;
@@ -375,6 +382,12 @@ add_stack(json_t *object, const struct ft_stack *stack)
 	if (stack->error)
 		json_object_set_new(object, "stack_error",
 				    json_string(stack->error));
+	if (stack->python_note)
+		json_object_set_new(object, "python_note",
+				    json_string(stack->python_note));
+	if (stack->python_gil >= 0)
+		json_object_set_new(object, "python_gil",
+				    json_boolean(stack->python_gil));
 }
 
 static void

@@ -273,10 +273,23 @@ add_frame(struct strbuf *sb, const struct ft_frame *frame)
 		strbuf_addstr(sb, " [inlined]");
 }
 
+/* Returns true when a frame from first to before end is a Python frame. */
+static bool
+has_python_before(const struct ft_stack *stack, size_t first, size_t end)
+{
+	size_t i;
+
+	for (i = first; i < end; i++)
+		if (stack->frames[i].python)
+			return true;
+	return false;
+}
+
 /*
  * Appends the stack under an event line, innermost first.  Unless -v is
  * given, the C library's innermost frames are folded into the outermost
- * of them, the call that the program made, and the stack is cut short.
+ * of them, the call that the program made, native frames outer to the
+ * first Python frame are left out, and the stack is cut short.
  */
 static void
 add_stack(const struct ft_output *out, struct strbuf *sb,
@@ -298,6 +311,10 @@ add_stack(const struct ft_output *out, struct strbuf *sb,
 		}
 	}
 	for (i = first; i < last; i++) {
+		/* Past the first Python frame, the interpreter's are noise. */
+		if (!verbose && !stack->frames[i].python && i > first &&
+		    has_python_before(stack, first, i))
+			continue;
 		if (!verbose && shown == TIMELINE_MAX_FRAMES) {
 			strbuf_pad(sb, indent);
 			strbuf_addf(sb, "... %zu more frames\n", last - i);
@@ -312,6 +329,10 @@ add_stack(const struct ft_output *out, struct strbuf *sb,
 	if (stack->error && (verbose || !stack->count)) {
 		strbuf_pad(sb, indent);
 		strbuf_addf(sb, "(the unwind stopped: %s)\n", stack->error);
+	}
+	if (stack->python_note) {
+		strbuf_pad(sb, indent);
+		strbuf_addf(sb, "(%s)\n", stack->python_note);
 	}
 }
 
@@ -618,7 +639,10 @@ add_thread_snapshot(const struct ft_output *out, struct strbuf *sb,
 		strbuf_addstr(sb, " wchan ");
 		escape_for_terminal(sb, thread->wchan, strlen(thread->wchan));
 	}
-	strbuf_addf(sb, " cpu %.3fs\n", thread->cpu_seconds);
+	strbuf_addf(sb, " cpu %.3fs", thread->cpu_seconds);
+	if (thread->stack && thread->stack->python_gil == 1)
+		strbuf_addstr(sb, " holds the GIL");
+	strbuf_addch(sb, '\n');
 	if (thread->stack)
 		add_stack(out, sb, thread->stack, indent + 4);
 	if (thread->no_stack) {

@@ -335,7 +335,8 @@ snapshot_stacks(struct tracer *t)
 		return t->stacks;
 	if (!t->snapshot_own_stacks)
 		t->snapshot_own_stacks =
-			stacks_new(t->opts->stack_depth, t->opts->verbose > 0);
+			stacks_new(t->opts->stack_depth, t->opts->verbose > 0,
+				   t->opts->python);
 	return t->snapshot_own_stacks;
 }
 

@@ -24,6 +24,7 @@
 
 #include "forktrace/error.h"
 #include "forktrace/pidmap.h"
+#include "forktrace/python.h"
 #include "forktrace/stacks.h"
 #include "forktrace/xmalloc.h"
 
@@ -44,6 +45,14 @@ struct address_space {
 	Dwfl *dwfl;
 	unsigned refs;
 	bool stale; /* a pc fell outside every module: read the maps again */
+	bool python_probed; /* python is filled in */
+	struct ft_python_runtime python; /* runtime 0: not CPython */
+};
+
+/* A string that frames point to, kept until the stacks are freed. */
+struct interned {
+	struct interned *next;
+	char text[];
 };
 
 /* The names that one pc of one module stands for. */
@@ -86,6 +95,8 @@ struct capture {
 struct ft_stacks {
 	unsigned max_depth;
 	bool libc_lines; /* whether to read the C library's DWARF */
+	enum ft_python_mode python;
+	struct interned *strings[NAME_BUCKETS];
 	struct pidmap spaces; /* pid -> struct address_space */
 	struct name_entry *names[NAME_BUCKETS];
 	struct capture current;
@@ -217,12 +228,13 @@ static const Dwfl_Callbacks dwfl_callbacks = {
 };
 
 struct ft_stacks *
-stacks_new(unsigned max_depth, bool libc_lines)
+stacks_new(unsigned max_depth, bool libc_lines, enum ft_python_mode python)
 {
 	struct ft_stacks *stacks = xcalloc(1, sizeof(*stacks));
 
 	stacks->max_depth = max_depth;
 	stacks->libc_lines = libc_lines;
+	stacks->python = python;
 	return stacks;
 }
 
@@ -268,6 +280,12 @@ stacks_free(struct ft_stacks *stacks)
 	pidmap_each(&stacks->spaces, release_space_entry, NULL);
 	pidmap_free(&stacks->spaces);
 	for (i = 0; i < NAME_BUCKETS; i++) {
+		while (stacks->strings[i]) {
+			struct interned *next = stacks->strings[i]->next;
+
+			free(stacks->strings[i]);
+			stacks->strings[i] = next;
+		}
 		while (stacks->names[i]) {
 			struct name_entry *next = stacks->names[i]->next;
 
@@ -772,6 +790,162 @@ step_over_clone_wrapper(struct capture *c)
 #endif
 }
 
+/* Returns a copy of text that lives as long as the stacks. */
+static const char *
+intern(struct ft_stacks *stacks, const char *text)
+{
+	uint64_t h = 1469598103934665603u;
+	struct interned *entry;
+	const char *p;
+	size_t len = strlen(text);
+
+	for (p = text; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211u;
+	for (entry = stacks->strings[h % NAME_BUCKETS]; entry;
+	     entry = entry->next)
+		if (!strcmp(entry->text, text))
+			return entry->text;
+	entry = xmalloc(sizeof(*entry) + len + 1);
+	memcpy(entry->text, text, len + 1);
+	entry->next = stacks->strings[h % NAME_BUCKETS];
+	stacks->strings[h % NAME_BUCKETS] = entry;
+	return entry->text;
+}
+
+/* The addresses of _PyRuntime and Py_Version, found in the modules. */
+struct python_symbols {
+	uint64_t runtime;
+	uint64_t version;
+};
+
+static int
+find_python_symbols(Dwfl_Module *mod, void **userdata, const char *name,
+		    Dwarf_Addr start, void *arg)
+{
+	struct python_symbols *found = arg;
+	const char *base = strrchr(name, '/');
+	int count, i;
+
+	(void)userdata;
+	(void)start;
+	base = base ? base + 1 : name;
+	if (strncmp(base, "python", 6) && strncmp(base, "libpython", 9))
+		return DWARF_CB_OK;
+	count = dwfl_module_getsymtab(mod);
+	for (i = 1; i < count; i++) {
+		GElf_Addr addr;
+		GElf_Sym sym;
+		const char *symbol = dwfl_module_getsym_info(
+			mod, i, &sym, &addr, NULL, NULL, NULL);
+
+		if (!symbol || GELF_ST_TYPE(sym.st_info) != STT_OBJECT)
+			continue;
+		if (!strcmp(symbol, "_PyRuntime"))
+			found->runtime = addr;
+		else if (!strcmp(symbol, "Py_Version"))
+			found->version = addr;
+	}
+	return found->runtime && found->version ? DWARF_CB_ABORT : DWARF_CB_OK;
+}
+
+/*
+ * Reads the Python frames of the stopped thread tid when its address
+ * space runs CPython.  Returns false, with py empty, when it does not or
+ * when the Python frames are not wanted.
+ */
+static bool
+read_python(struct ft_stacks *stacks, struct address_space *space, pid_t tid,
+	    struct ft_python_stack *py)
+{
+	memset(py, 0, sizeof(*py));
+	py->gil = -1;
+	if (stacks->python == FT_PYTHON_OFF)
+		return false;
+	if (!space->python_probed) {
+		struct python_symbols found = { 0, 0 };
+
+		dwfl_getmodules(space->dwfl, find_python_symbols, &found, 0);
+		python_runtime_find(&space->python, tid, found.runtime,
+				    found.version);
+		space->python_probed = true;
+	}
+	if (!space->python.runtime)
+		return false;
+	python_read_stack(&space->python, tid, py);
+	return true;
+}
+
+/* Returns true for the frame of CPython's eval loop. */
+static bool
+is_eval_frame(const struct ft_frame *frame)
+{
+	return !frame->inlined && frame->function &&
+	       !strcmp(frame->function, "_PyEval_EvalFrameDefault");
+}
+
+/* Appends a frame to frames if there is room; returns false when full. */
+static bool
+push_frame(struct ft_frame *frames, size_t *count, size_t max,
+	   const struct ft_frame *frame)
+{
+	if (*count == max)
+		return false;
+	frames[(*count)++] = *frame;
+	return true;
+}
+
+/*
+ * Puts the Python frames of py in the place of the eval loop's frames of
+ * the native stack: each C call of the eval loop ran the Python frames up
+ * to one marked entry.  Python frames left over, when the native unwind
+ * stopped early, go at the end.  Frees py.
+ */
+static void
+merge_python(struct ft_stacks *stacks, struct ft_stack *stack,
+	     struct ft_python_stack *py)
+{
+	struct ft_frame *merged = xcalloc(stacks->max_depth, sizeof(*merged));
+	bool only = stacks->python == FT_PYTHON_ONLY && py->count;
+	size_t count = 0, next = 0, i;
+
+	for (i = 0; i < stack->count; i++) {
+		if (is_eval_frame(&stack->frames[i]) && next < py->count) {
+			bool entry;
+
+			do {
+				const struct ft_python_frame *from =
+					&py->frames[next++];
+				struct ft_frame frame = { .python = true };
+
+				frame.function = intern(stacks, from->function);
+				frame.file = intern(stacks, from->file);
+				frame.line = from->line;
+				entry = from->entry;
+				push_frame(merged, &count, stacks->max_depth,
+					   &frame);
+			} while (!entry && next < py->count);
+			continue;
+		}
+		if (!only)
+			push_frame(merged, &count, stacks->max_depth,
+				   &stack->frames[i]);
+	}
+	for (; next < py->count; next++) {
+		struct ft_frame frame = { .python = true };
+
+		frame.function = intern(stacks, py->frames[next].function);
+		frame.file = intern(stacks, py->frames[next].file);
+		frame.line = py->frames[next].line;
+		push_frame(merged, &count, stacks->max_depth, &frame);
+	}
+	free(stack->frames);
+	stack->frames = merged;
+	stack->count = count;
+	stack->python_gil = py->gil;
+	stack->python_note = py->note ? intern(stacks, py->note) : NULL;
+	python_stack_free(py);
+}
+
 /* Returns a new empty stack with room for max_depth frames. */
 static struct ft_stack *
 new_stack(const struct ft_stacks *stacks)
@@ -779,6 +953,7 @@ new_stack(const struct ft_stacks *stacks)
 	struct ft_stack *stack = xcalloc(1, sizeof(*stack));
 
 	stack->frames = xcalloc(stacks->max_depth, sizeof(*stack->frames));
+	stack->python_gil = -1;
 	return stack;
 }
 
@@ -833,6 +1008,8 @@ stacks_capture(struct ft_stacks *stacks, pid_t pid, pid_t tid)
 	struct ft_stack *stack = new_stack(stacks);
 	struct capture *c = begin_capture(stacks, pid, tid, stack);
 	struct address_space *space;
+	struct ft_python_stack py;
+	bool has_python;
 
 	space = get_space(stacks, pid);
 	if (!space) {
@@ -845,7 +1022,10 @@ stacks_capture(struct ft_stacks *stacks, pid_t pid, pid_t tid)
 	}
 	c->live = true;
 	copy_stack(stacks, c);
+	has_python = read_python(stacks, space, tid, &py);
 	unwind(stacks, space, c);
+	if (has_python)
+		merge_python(stacks, stack, &py);
 	return stack;
 }
 
@@ -858,6 +1038,8 @@ struct ft_stack_sample {
 	Dwarf_Word regs[17];
 	uint64_t stack_start;
 	size_t stack_len;
+	bool has_python; /* python holds the thread's Python frames */
+	struct ft_python_stack python;
 	unsigned char stack[STACK_COPY_SIZE];
 };
 
@@ -872,6 +1054,7 @@ stacks_sample(struct ft_stacks *stacks, pid_t pid, pid_t tid)
 	sample->error = NULL;
 	sample->stack_start = 0;
 	sample->stack_len = 0;
+	sample->has_python = false;
 	sample->space = get_space(stacks, pid);
 	if (!sample->space) {
 		sample->error = "cannot read the process's modules";
@@ -889,6 +1072,9 @@ stacks_sample(struct ft_stacks *stacks, pid_t pid, pid_t tid)
 	grow_stack_copy(&c, c.stack_start + STACK_COPY_SIZE);
 	sample->stack_start = c.stack_start;
 	sample->stack_len = c.stack_len;
+	/* Python's frames live on its heap: read them before it runs on. */
+	sample->has_python =
+		read_python(stacks, sample->space, tid, &sample->python);
 	return sample;
 }
 
@@ -908,6 +1094,8 @@ stacks_unwind(struct ft_stacks *stacks, struct ft_stack_sample *sample)
 		c->stack_len = sample->stack_len;
 		c->stack_ended = true;
 		unwind(stacks, sample->space, c);
+		if (sample->has_python)
+			merge_python(stacks, stack, &sample->python);
 	}
 	if (sample->space)
 		release_space(sample->space);

@@ -42,6 +42,13 @@ enum ft_pause_point {
 
 #define FT_HANG_AFTER_DEFAULT 10.0
 
+/* What stacks of CPython processes show. */
+enum ft_python_mode {
+	FT_PYTHON_MERGED, /* Python frames in place of the eval loop's */
+	FT_PYTHON_OFF, /* native frames only */
+	FT_PYTHON_ONLY, /* Python frames only */
+};
+
 struct ft_options {
 	char **command; /* PROG and its arguments, NULL-terminated, or NULL */
 	pid_t attach_pids[FT_ATTACH_MAX]; /* -p: processes to attach to */
@@ -56,6 +63,7 @@ struct ft_options {
 	bool snapshot; /* --snapshot: print where each thread is, then leave */
 	unsigned stacks; /* enum ft_stack_point bits; 0 for none */
 	unsigned stack_depth; /* frames kept per stack */
+	enum ft_python_mode python; /* --python */
 
 	enum ft_pause_point pause;
 	const char

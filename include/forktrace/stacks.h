@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "forktrace/options.h"
+
 /* One frame, innermost first.  Strings belong to the stacks cache. */
 struct ft_frame {
 	uint64_t pc; /* the frame's pc: a return address for callers */
@@ -25,12 +27,15 @@ struct ft_frame {
 	const char *file; /* source file, or NULL without DWARF */
 	int line; /* source line, or 0 */
 	bool inlined; /* an inlined call inside the next frame */
+	bool python; /* a Python frame: function, file and line only */
 };
 
 struct ft_stack {
 	struct ft_frame *frames;
 	size_t count;
 	const char *error; /* why the unwind stopped early, or NULL */
+	const char *python_note; /* why Python frames are missing, or NULL */
+	int python_gil; /* 1: holds CPython's GIL, 0: does not, -1: unknown */
 };
 
 struct ft_stacks;
@@ -41,7 +46,8 @@ struct ft_stack_sample;
  * Frames in the C library get a source file and line only with
  * libc_lines; otherwise they are named from its symbol table alone.
  */
-struct ft_stacks *stacks_new(unsigned max_depth, bool libc_lines);
+struct ft_stacks *stacks_new(unsigned max_depth, bool libc_lines,
+			     enum ft_python_mode python);
 void stacks_free(struct ft_stacks *stacks);
 
 /*

@@ -1,0 +1,481 @@
+/*
+ * Integration tests of Python frames: CPython programs run under the real
+ * forktrace, and their stacks must name the Python function, file and
+ * line of each marked call, in place of the interpreter's eval loop.
+ * They run Debian's /usr/bin/python3, the CPython 3.11 that the tests'
+ * machines have, and are skipped without it.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "forktrace/python.h"
+#include "harness.h"
+
+#define PYTHON "/usr/bin/python3"
+
+static const char *
+base_name(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+
+	return slash ? slash + 1 : path;
+}
+
+/* Returns the index of the first Python frame named function, or -1. */
+static long
+python_frame(json_t *stack, const char *function)
+{
+	json_t *frame;
+	size_t i;
+
+	json_array_foreach(stack, i, frame)
+	{
+		const char *name = json_str(frame, "function");
+
+		if (json_is_true(json_object_get(frame, "python")) && name &&
+		    !strcmp(name, function))
+			return (long)i;
+	}
+	return -1;
+}
+
+/* Counts the frames of a stack that are Python frames. */
+static size_t
+python_frame_count(json_t *stack)
+{
+	json_t *frame;
+	size_t i, count = 0;
+
+	json_array_foreach(stack, i, frame) if (json_is_true(json_object_get(
+							frame, "python")))
+		count++;
+	return count;
+}
+
+/* Checks that frame index of stack is at the marked line of a source. */
+static void
+assert_python_frame_at(json_t *stack, long index, const char *source,
+		       const char *site)
+{
+	json_t *frame = json_array_get(stack, (size_t)index);
+
+	assert_true(index >= 0);
+	assert_string_equal(base_name(json_str(frame, "file")),
+			    base_name(source));
+	assert_int_equal(json_int(frame, "line"), marker_line(source, site));
+	assert_null(json_object_get(frame, "pc"));
+}
+
+static void
+require_python(void)
+{
+	if (access(PYTHON, X_OK) != 0)
+		skip();
+}
+
+/* Runs examples/family.py under forktrace with options. */
+static void
+trace_family(struct trace_result *r, const char *option)
+{
+	const char *options[] = { option, NULL };
+	const char *command[] = { PYTHON, source_path("examples/family.py"),
+				  NULL };
+
+	assert_int_equal(trace_run(r, option ? options : NULL, command), 0);
+	assert_false(r->timed_out);
+	assert_int_equal(r->exit_code, 0);
+	assert_int_equal(trace_count(r, "fork", trace_root_pid(r)), 3);
+}
+
+static void
+fork_stack_names_spawn_children(void **state)
+{
+	struct trace_result r;
+	json_t *fork, *stack;
+	long spawn, caller, module;
+	size_t i;
+
+	(void)state;
+	require_python();
+	trace_family(&r, NULL);
+	for (i = 0; i < 3; i++) {
+		fork = trace_event(&r, "fork", trace_root_pid(&r), i);
+		stack = json_object_get(fork, "stack");
+		spawn = python_frame(stack, "spawn_children");
+		assert_python_frame_at(stack, spawn, "examples/family.py",
+				       "spawn_children");
+		/* Native frames come first: libc's fork, then os.fork. */
+		assert_true(spawn > 0);
+		assert_non_null(
+			strstr(json_str(json_array_get(stack, 0), "module"),
+			       "libc.so"));
+		/* Its callers follow, outermost last. */
+		caller = python_frame(stack, "main");
+		module = python_frame(stack, "<module>");
+		assert_int_equal(caller, spawn + 1);
+		assert_int_equal(module, spawn + 2);
+		assert_null(json_object_get(fork, "python_note"));
+		/* The forking thread runs Python code: it holds the GIL. */
+		assert_true(json_is_true(json_object_get(fork, "python_gil")));
+	}
+	trace_result_free(&r);
+}
+
+static void
+python_off_keeps_eval_loop(void **state)
+{
+	struct trace_result r;
+	json_t *stack;
+	bool eval = false;
+	json_t *frame;
+	size_t i;
+
+	(void)state;
+	require_python();
+	trace_family(&r, "--python=off");
+	stack = json_object_get(trace_event(&r, "fork", 0, 0), "stack");
+	assert_int_equal(python_frame_count(stack), 0);
+	json_array_foreach(stack, i, frame)
+	{
+		const char *name = json_str(frame, "function");
+
+		if (name && !strcmp(name, "_PyEval_EvalFrameDefault"))
+			eval = true;
+	}
+	assert_true(eval);
+	trace_result_free(&r);
+}
+
+static void
+python_only_drops_native(void **state)
+{
+	struct trace_result r;
+	json_t *stack;
+
+	(void)state;
+	require_python();
+	trace_family(&r, "--python=only");
+	stack = json_object_get(trace_event(&r, "fork", 0, 0), "stack");
+	assert_int_equal(json_array_size(stack), 3);
+	assert_int_equal(python_frame_count(stack), 3);
+	assert_python_frame_at(stack, 0, "examples/family.py",
+			       "spawn_children");
+	trace_result_free(&r);
+}
+
+static void
+text_timeline_shows_python_line(void **state)
+{
+	const char *args[] = { PYTHON, source_path("examples/family.py"),
+			       NULL };
+	char expected[64];
+	struct trace_result r;
+
+	(void)state;
+	require_python();
+	assert_int_equal(forktrace_run(&r, args), 0);
+	assert_int_equal(r.exit_code, 0);
+	snprintf(expected, sizeof(expected), "at spawn_children (family.py:%d)",
+		 marker_line("examples/family.py", "spawn_children"));
+	assert_non_null(strstr(r.err, expected));
+	trace_result_free(&r);
+}
+
+static void
+thread_event_names_creator(void **state)
+{
+	const char *command[] = { PYTHON, source_path("examples/py_threads.py"),
+				  NULL };
+	struct trace_result r;
+	json_t *thread, *stack;
+	size_t i;
+
+	(void)state;
+	require_python();
+	assert_int_equal(trace_run(&r, NULL, command), 0);
+	assert_int_equal(r.exit_code, 0);
+	assert_int_equal(trace_count(&r, "thread", trace_root_pid(&r)), 20);
+	/*
+	 * CPython 3.11 gives a thread's new state its creator's thread id
+	 * until it starts: the creator's own frames must be the ones shown.
+	 */
+	for (i = 0; i < 20; i++) {
+		thread = trace_event(&r, "thread", trace_root_pid(&r), i);
+		stack = json_object_get(thread, "stack");
+		assert_true(python_frame(stack, "Thread.start") >= 0);
+		assert_true(python_frame(stack, "main") >
+			    python_frame(stack, "Thread.start"));
+		assert_true(
+			json_is_true(json_object_get(thread, "python_gil")));
+	}
+	trace_result_free(&r);
+}
+
+static void
+invalid_python_mode_rejected(void **state)
+{
+	const char *args[] = { "--python=all", "true", NULL };
+	struct trace_result r;
+
+	(void)state;
+	assert_int_equal(forktrace_run(&r, args), 0);
+	assert_int_equal(r.exit_code, 2);
+	assert_non_null(strstr(r.err, "invalid --python value 'all'"));
+	trace_result_free(&r);
+}
+
+/*
+ * Starts an example script with its stdin on a pipe and waits for its
+ * "ready".  Returns its pid; *hold is the pipe's write end.
+ */
+static pid_t
+start_waiting_example(const char *script, int *hold)
+{
+	int in[2], out[2];
+	char buf[64];
+	ssize_t n;
+	pid_t pid;
+	struct pollfd pfd;
+
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		execl(PYTHON, PYTHON, source_path(script), (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	pfd.fd = out[0];
+	pfd.events = POLLIN;
+	assert_int_equal(poll(&pfd, 1, TRACE_TIMEOUT * 1000), 1);
+	n = read(out[0], buf, sizeof(buf) - 1);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, "ready\n");
+	close(out[0]);
+	*hold = in[1];
+	return pid;
+}
+
+/* Waits up to TRACE_TIMEOUT seconds for child pid; returns its code. */
+static int
+wait_exit_code(pid_t pid)
+{
+	int status = 0;
+
+	alarm(TRACE_TIMEOUT);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	alarm(0);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void
+snapshot_shows_each_thread_stack(void **state)
+{
+	char list[16];
+	const char *options[] = { "--snapshot", "-p", list, NULL };
+	const char *command[] = { NULL };
+	struct trace_result r;
+	json_t *snapshot, *threads, *thread, *stack;
+	size_t i, waiters = 0, depths[5] = { 0 };
+	int hold;
+	pid_t pid;
+
+	(void)state;
+	require_python();
+	pid = start_waiting_example("examples/py_threads.py", &hold);
+	snprintf(list, sizeof(list), "%d", (int)pid);
+	assert_int_equal(trace_run(&r, options, command), 0);
+	assert_int_equal(r.exit_code, 0);
+	snapshot = trace_event(&r, "snapshot", 0, 0);
+	assert_non_null(snapshot);
+	assert_int_equal(json_int(snapshot, "threads"), 21);
+	threads = json_object_get(
+		json_array_get(json_object_get(snapshot, "tree"), 0),
+		"threads");
+	assert_int_equal(json_array_size(threads), 21);
+	json_array_foreach(threads, i, thread)
+	{
+		long first;
+		size_t depth = 0, j;
+
+		stack = json_object_get(thread, "stack");
+		assert_non_null(stack);
+		assert_null(json_object_get(thread, "python_note"));
+		/* Every thread waits in a read, with the GIL released. */
+		assert_true(
+			json_is_false(json_object_get(thread, "python_gil")));
+		if (json_int(thread, "tid") == pid) {
+			assert_python_frame_at(
+				stack, python_frame(stack, "main"),
+				"examples/py_threads.py", "main_waits");
+			continue;
+		}
+		first = python_frame(stack, "wait_in_layer");
+		assert_python_frame_at(stack, first, "examples/py_threads.py",
+				       "wait_in_layer");
+		for (j = (size_t)first; j < json_array_size(stack); j++) {
+			const char *name =
+				json_str(json_array_get(stack, j), "function");
+
+			if (name && !strcmp(name, "wait_in_layer"))
+				depth++;
+		}
+		assert_true(depth >= 1 && depth <= 4);
+		depths[depth]++;
+		assert_true(python_frame(stack, "Thread.run") > first);
+		waiters++;
+	}
+	/* Thread i recursed i % 4 + 1 levels: five threads at each depth. */
+	assert_int_equal(waiters, 20);
+	for (i = 1; i <= 4; i++)
+		assert_int_equal(depths[i], 5);
+	trace_result_free(&r);
+
+	close(hold);
+	assert_int_equal(wait_exit_code(pid), 0);
+}
+
+static void
+pool_stacks_show_pool_and_task(void **state)
+{
+	const char *command[] = { PYTHON, source_path("examples/py_pool.py"),
+				  NULL };
+	char list[16];
+	const char *options[] = { "--snapshot", "-p", list, NULL };
+	const char *attach[] = { NULL };
+	struct trace_result r;
+	json_t *stack, *snapshot, *root, *worker;
+	size_t i, tasks = 0;
+	int hold;
+	pid_t pid;
+
+	(void)state;
+	require_python();
+	/* The workers are forked by the Pool, from the user's main(). */
+	assert_int_equal(trace_run(&r, NULL, command), 0);
+	assert_int_equal(r.exit_code, 0);
+	assert_int_equal(trace_count(&r, "fork", trace_root_pid(&r)), 4);
+	for (i = 0; i < 4; i++) {
+		stack = json_object_get(
+			trace_event(&r, "fork", trace_root_pid(&r), i),
+			"stack");
+		assert_true(python_frame(stack, "Pool._repopulate_pool_"
+						"static") >= 0);
+		assert_true(python_frame(stack, "main") >= 0);
+	}
+	trace_result_free(&r);
+
+	/* A snapshot finds each worker inside the user's task. */
+	pid = start_waiting_example("examples/py_pool_task.py", &hold);
+	snprintf(list, sizeof(list), "%d", (int)pid);
+	assert_int_equal(trace_run(&r, options, attach), 0);
+	assert_int_equal(r.exit_code, 0);
+	snapshot = trace_event(&r, "snapshot", 0, 0);
+	root = json_array_get(json_object_get(snapshot, "tree"), 0);
+	json_array_foreach(json_object_get(root, "children"), i, worker)
+	{
+		stack = json_object_get(
+			json_array_get(json_object_get(worker, "threads"), 0),
+			"stack");
+		if (python_frame(stack, "wait_for_release") < 0)
+			continue;
+		assert_python_frame_at(
+			stack, python_frame(stack, "wait_for_release"),
+			"examples/py_pool_task.py", "task_waits");
+		assert_true(python_frame(stack, "worker") >
+			    python_frame(stack, "wait_for_release"));
+		tasks++;
+	}
+	assert_int_equal(tasks, 2);
+	trace_result_free(&r);
+	close(hold);
+	assert_int_equal(wait_exit_code(pid), 0);
+}
+
+static void
+line_table_of_three_lines(void **state)
+{
+	/*
+	 * Three entries: 2 code units with no column (line +1), 3 units on
+	 * the same line (short form), then 1 unit two lines further
+	 * (one-line form, code 12) with its two column bytes.
+	 */
+	const unsigned char table[] = { 0x80 | 13 << 3 | 1,
+					0x02,
+					0x80 | 0 << 3 | 2,
+					0x00,
+					0x80 | 12 << 3 | 0,
+					0x04,
+					0x08 };
+
+	(void)state;
+	assert_int_equal(python_line_for_index(table, sizeof(table), 10, -1),
+			 10);
+	assert_int_equal(python_line_for_index(table, sizeof(table), 10, 0),
+			 11);
+	assert_int_equal(python_line_for_index(table, sizeof(table), 10, 1),
+			 11);
+	assert_int_equal(python_line_for_index(table, sizeof(table), 10, 4),
+			 11);
+	assert_int_equal(python_line_for_index(table, sizeof(table), 10, 5),
+			 13);
+	assert_int_equal(python_line_for_index(table, sizeof(table), 10, 6), 0);
+}
+
+static void
+line_table_long_form_and_none(void **state)
+{
+	/*
+	 * A long form entry (code 14): line delta -3 as a signed varint
+	 * (7), end line, column and end column; then one with no location.
+	 */
+	const unsigned char table[] = {
+		0x80 | 14 << 3 | 0, 0x07, 0x00, 0x01, 0x02, 0x80 | 15 << 3 | 0
+	};
+
+	(void)state;
+	assert_int_equal(python_line_for_index(table, sizeof(table), 20, 0),
+			 17);
+	assert_int_equal(python_line_for_index(table, sizeof(table), 20, 1), 0);
+	/* A byte without the top bit where an entry should start. */
+	assert_int_equal(
+		python_line_for_index((const unsigned char *)"\x01", 1, 20, 0),
+		0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(line_table_of_three_lines),
+		cmocka_unit_test(line_table_long_form_and_none),
+		cmocka_unit_test(fork_stack_names_spawn_children),
+		cmocka_unit_test(python_off_keeps_eval_loop),
+		cmocka_unit_test(python_only_drops_native),
+		cmocka_unit_test(text_timeline_shows_python_line),
+		cmocka_unit_test(thread_event_names_creator),
+		cmocka_unit_test(invalid_python_mode_rejected),
+		cmocka_unit_test(snapshot_shows_each_thread_stack),
+		cmocka_unit_test(pool_stacks_show_pool_and_task),
+	};
+
+	return cmocka_run_group_tests_name("python", tests, NULL, NULL);
+}

@@ -1,0 +1,476 @@
+/*
+ * Reading the Python frames of a stopped CPython thread from its memory.
+ *
+ * The offsets below are those of CPython's own structures on x86_64, as
+ * offsetof() gives them with the version's internal headers
+ * (Include/internal/pycore_*.h, built with Py_BUILD_CORE).  A version with
+ * no table gets a note and native frames only.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "forktrace/python.h"
+#include "forktrace/xmalloc.h"
+
+/* Frames read at most per thread: a guard against a cycle or garbage. */
+#define MAX_FRAMES 512
+/* Bytes read at most of a name, a file name or a location table. */
+#define MAX_STRING    4096
+#define MAX_LINETABLE 65536
+
+struct python_layout {
+	unsigned version; /* major << 8 | minor */
+	/* _PyRuntimeState */
+	size_t runtime_interpreters_head;
+	size_t runtime_gil_last_holder;
+	size_t runtime_gil_locked;
+	/* PyInterpreterState */
+	size_t interp_next;
+	size_t interp_threads_head;
+	/* PyThreadState */
+	size_t tstate_next;
+	size_t tstate_cframe;
+	size_t tstate_native_thread_id;
+	/* _PyCFrame */
+	size_t cframe_current_frame;
+	/* _PyInterpreterFrame */
+	size_t frame_code;
+	size_t frame_previous;
+	size_t frame_prev_instr;
+	size_t frame_is_entry;
+	size_t frame_size; /* bytes read of a frame: up to its last field */
+	/* PyCodeObject */
+	size_t code_firstlineno;
+	size_t code_filename;
+	size_t code_qualname;
+	size_t code_linetable;
+	size_t code_adaptive; /* co_code_adaptive, the first code unit */
+	/* PyASCIIObject, PyCompactUnicodeObject and PyBytesObject */
+	size_t unicode_length;
+	size_t unicode_state;
+	size_t unicode_ascii_data;
+	size_t unicode_compact_data;
+	size_t bytes_size;
+	size_t bytes_data;
+};
+
+static const struct python_layout layouts[] = {
+	{
+		/* CPython 3.11 */
+		.version = 0x030b,
+		.runtime_interpreters_head = 40,
+		.runtime_gil_last_holder = 368,
+		.runtime_gil_locked = 376,
+		.interp_next = 0,
+		.interp_threads_head = 16,
+		.tstate_next = 8,
+		.tstate_cframe = 56,
+		.tstate_native_thread_id = 160,
+		.cframe_current_frame = 8,
+		.frame_code = 32,
+		.frame_previous = 48,
+		.frame_prev_instr = 56,
+		.frame_is_entry = 68,
+		.frame_size = 72,
+		.code_firstlineno = 72,
+		.code_filename = 112,
+		.code_qualname = 128,
+		.code_linetable = 136,
+		.code_adaptive = 184,
+		.unicode_length = 16,
+		.unicode_state = 32,
+		.unicode_ascii_data = 48,
+		.unicode_compact_data = 72,
+		.bytes_size = 16,
+		.bytes_data = 32,
+	},
+};
+
+/* Copies len bytes at addr of thread tid into buf; false on a short read. */
+static bool
+read_memory(pid_t tid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len };
+	struct iovec remote = { (void *)(uintptr_t)addr, len };
+
+	if (!addr)
+		return false;
+	return process_vm_readv(tid, &local, 1, &remote, 1, 0) == (ssize_t)len;
+}
+
+static bool
+read_word(pid_t tid, uint64_t addr, uint64_t *value)
+{
+	return read_memory(tid, addr, value, sizeof(*value));
+}
+
+static uint64_t
+word_at(const unsigned char *buf, size_t offset)
+{
+	uint64_t value;
+
+	memcpy(&value, buf + offset, sizeof(value));
+	return value;
+}
+
+bool
+python_runtime_find(struct ft_python_runtime *runtime, pid_t tid,
+		    uint64_t runtime_addr, uint64_t version_addr)
+{
+	uint32_t hex = 0;
+	size_t i;
+
+	memset(runtime, 0, sizeof(*runtime));
+	if (!runtime_addr || !version_addr ||
+	    !read_memory(tid, version_addr, &hex, sizeof(hex)))
+		return false;
+	runtime->runtime = runtime_addr;
+	runtime->version = hex;
+	for (i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++)
+		if (layouts[i].version == hex >> 16)
+			runtime->layout = &layouts[i];
+	if (!runtime->layout)
+		snprintf(runtime->unavailable, sizeof(runtime->unavailable),
+			 "Python frames unavailable for CPython %u.%u",
+			 hex >> 24, (hex >> 16) & 0xff);
+	return true;
+}
+
+/* Appends the UTF-8 encoding of code point c to out. */
+static size_t
+put_utf8(char *out, uint32_t c)
+{
+	if (c < 0x80) {
+		out[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		out[0] = (char)(0xc0 | c >> 6);
+		out[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		out[0] = (char)(0xe0 | c >> 12);
+		out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | c >> 18);
+	out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+/*
+ * Reads the str object at addr as a new UTF-8 string, or returns NULL.
+ * Only compact strings are read, which every name and file name of a
+ * code object is.
+ */
+static char *
+read_unicode(const struct python_layout *l, pid_t tid, uint64_t addr)
+{
+	unsigned char header[96];
+	uint64_t length;
+	uint32_t state;
+	unsigned kind;
+	unsigned char *data;
+	char *text;
+	size_t i, at = 0;
+
+	if (!read_memory(tid, addr, header, l->unicode_compact_data))
+		return NULL;
+	length = word_at(header, l->unicode_length);
+	memcpy(&state, header + l->unicode_state, sizeof(state));
+	kind = (state >> 2) & 7;
+	/* compact is bit 5 and ascii bit 6 of the state. */
+	if (!(state & (1u << 5)) || length > MAX_STRING ||
+	    (kind != 1 && kind != 2 && kind != 4))
+		return NULL;
+	data = xmalloc(length * kind + 1);
+	if (!read_memory(tid,
+			 addr + ((state & (1u << 6)) ? l->unicode_ascii_data
+						     : l->unicode_compact_data),
+			 data, length * kind)) {
+		free(data);
+		return NULL;
+	}
+	text = xmalloc(length * 4 + 1);
+	for (i = 0; i < length; i++) {
+		uint32_t c;
+
+		if (kind == 1) {
+			c = data[i];
+		} else if (kind == 2) {
+			uint16_t unit;
+
+			memcpy(&unit, data + 2 * i, 2);
+			c = unit;
+		} else {
+			memcpy(&c, data + 4 * i, 4);
+			if (c > 0x10ffff)
+				c = 0xfffd;
+		}
+		at += put_utf8(text + at, c);
+	}
+	text[at] = '\0';
+	free(data);
+	return text;
+}
+
+/* Reads an unsigned varint of the location table: 6 bits a byte. */
+static bool
+read_varint(const unsigned char *table, size_t len, size_t *at,
+	    unsigned long *value)
+{
+	unsigned shift = 0;
+
+	*value = 0;
+	while (*at < len && shift < 60) {
+		unsigned char byte = table[(*at)++];
+
+		*value |= (unsigned long)(byte & 0x3f) << shift;
+		if (!(byte & 0x40))
+			return true;
+		shift += 6;
+	}
+	return false;
+}
+
+static bool
+read_svarint(const unsigned char *table, size_t len, size_t *at, long *value)
+{
+	unsigned long raw;
+
+	if (!read_varint(table, len, at, &raw))
+		return false;
+	*value = (raw & 1) ? -(long)(raw >> 1) : (long)(raw >> 1);
+	return true;
+}
+
+/*
+ * CPython 3.11's location table: each entry starts with a byte that has
+ * its top bit set, a 4-bit code and the entry's length in code units,
+ * less one.  Code 15 has no location.  Code 14 is the long form: line
+ * delta, end line and two columns.  Code 13 has a line delta alone.
+ * Codes 10 to 12 move the line by code minus 10, with two column bytes.
+ * Codes 0 to 9 keep the line, with one column byte.
+ */
+int
+python_line_for_index(const unsigned char *table, size_t len, int first_line,
+		      long index)
+{
+	long line = first_line, start = 0;
+	size_t at = 0;
+
+	if (index < 0)
+		return first_line;
+	while (at < len) {
+		unsigned char head = table[at++];
+		unsigned code = (head >> 3) & 15;
+		long length = (head & 7) + 1, delta = 0;
+		unsigned long skip;
+		bool known = true;
+
+		if (!(head & 0x80))
+			return 0;
+		if (code == 15) {
+			known = false;
+		} else if (code == 14) {
+			if (!read_svarint(table, len, &at, &delta) ||
+			    !read_varint(table, len, &at, &skip) ||
+			    !read_varint(table, len, &at, &skip) ||
+			    !read_varint(table, len, &at, &skip))
+				return 0;
+		} else if (code == 13) {
+			if (!read_svarint(table, len, &at, &delta))
+				return 0;
+		} else if (code >= 10) {
+			delta = code - 10;
+			at += 2;
+		} else {
+			at += 1;
+		}
+		line += delta;
+		if (index < start + length)
+			return known && line > 0 && line < 10000000 ? (int)line
+								    : 0;
+		start += length;
+	}
+	return 0;
+}
+
+/* Returns the line that the frame's code runs, or 0. */
+static int
+frame_line(const struct python_layout *l, pid_t tid, const unsigned char *code,
+	   uint64_t code_addr, uint64_t prev_instr)
+{
+	uint64_t table_addr = word_at(code, l->code_linetable);
+	int first_line;
+	unsigned char head[40];
+	unsigned char *table;
+	uint64_t size;
+	long index;
+	int line;
+
+	memcpy(&first_line, code + l->code_firstlineno, sizeof(first_line));
+	if (!read_memory(tid, table_addr, head, l->bytes_data))
+		return 0;
+	size = word_at(head, l->bytes_size);
+	if (size > MAX_LINETABLE)
+		return 0;
+	table = xmalloc(size ? size : 1);
+	if (size &&
+	    !read_memory(tid, table_addr + l->bytes_data, table, size)) {
+		free(table);
+		return 0;
+	}
+	index = ((int64_t)prev_instr -
+		 (int64_t)(code_addr + l->code_adaptive)) /
+		2;
+	line = python_line_for_index(table, size, first_line, index);
+	free(table);
+	return line;
+}
+
+/* Returns the frame that thread state tstate runs, or 0. */
+static uint64_t
+current_frame(const struct python_layout *l, pid_t tid, uint64_t tstate)
+{
+	uint64_t cframe, frame;
+
+	if (!read_word(tid, tstate + l->tstate_cframe, &cframe) ||
+	    !read_word(tid, cframe + l->cframe_current_frame, &frame))
+		return 0;
+	return frame;
+}
+
+/*
+ * Finds the thread state whose native thread id is tid, or returns 0.
+ * CPython 3.11 gives a new thread's state the id of the thread that
+ * creates it, until the new thread starts: of two states with the same
+ * id, the one that runs a frame is the creator's.
+ */
+static uint64_t
+find_thread_state(const struct python_layout *l, pid_t tid, uint64_t runtime)
+{
+	uint64_t interp, tstate, native, found = 0;
+	unsigned interps = 0, threads;
+
+	if (!read_word(tid, runtime + l->runtime_interpreters_head, &interp))
+		return 0;
+	while (interp && interps++ < 64) {
+		if (!read_word(tid, interp + l->interp_threads_head, &tstate))
+			return 0;
+		for (threads = 0; tstate && threads < 4096; threads++) {
+			if (!read_word(tid, tstate + l->tstate_native_thread_id,
+				       &native))
+				return 0;
+			if (native == (uint64_t)tid) {
+				if (current_frame(l, tid, tstate))
+					return tstate;
+				if (!found)
+					found = tstate;
+			}
+			if (!read_word(tid, tstate + l->tstate_next, &tstate))
+				return 0;
+		}
+		if (!read_word(tid, interp + l->interp_next, &interp))
+			return found;
+	}
+	return found;
+}
+
+static void
+add_python_frame(struct ft_python_stack *stack, char *function, char *file,
+		 int line, bool entry)
+{
+	struct ft_python_frame *frame;
+
+	stack->frames = xrealloc(stack->frames,
+				 (stack->count + 1) * sizeof(*stack->frames));
+	frame = &stack->frames[stack->count++];
+	frame->function = function;
+	frame->file = file;
+	frame->line = line;
+	frame->entry = entry;
+}
+
+void
+python_read_stack(const struct ft_python_runtime *runtime, pid_t tid,
+		  struct ft_python_stack *stack)
+{
+	const struct python_layout *l = runtime->layout;
+	unsigned char frame[128], code[256];
+	uint64_t tstate, addr, holder, locked = 0;
+
+	memset(stack, 0, sizeof(*stack));
+	stack->gil = -1;
+	if (!l) {
+		stack->note = runtime->unavailable;
+		return;
+	}
+	tstate = find_thread_state(l, tid, runtime->runtime);
+	if (!tstate) {
+		stack->note = "no Python thread state for this thread";
+		return;
+	}
+	if (read_word(tid, runtime->runtime + l->runtime_gil_last_holder,
+		      &holder) &&
+	    read_memory(tid, runtime->runtime + l->runtime_gil_locked, &locked,
+			sizeof(int)))
+		stack->gil = (int)locked && holder == tstate;
+	addr = current_frame(l, tid, tstate);
+	while (addr) {
+		uint64_t code_addr;
+		char *function, *file;
+
+		if (stack->count == MAX_FRAMES) {
+			stack->note = "Python stack cut at 512 frames";
+			return;
+		}
+		if (!read_memory(tid, addr, frame, l->frame_size)) {
+			stack->note = "cannot read a Python frame";
+			return;
+		}
+		code_addr = word_at(frame, l->frame_code);
+		if (!read_memory(tid, code_addr, code,
+				 l->code_adaptive + sizeof(uint16_t))) {
+			stack->note = "cannot read a Python code object";
+			return;
+		}
+		function =
+			read_unicode(l, tid, word_at(code, l->code_qualname));
+		file = read_unicode(l, tid, word_at(code, l->code_filename));
+		if (!function || !file) {
+			free(function);
+			free(file);
+			stack->note =
+				"cannot read a Python code object's names";
+			return;
+		}
+		add_python_frame(
+			stack, function, file,
+			frame_line(l, tid, code, code_addr,
+				   word_at(frame, l->frame_prev_instr)),
+			frame[l->frame_is_entry] != 0);
+		addr = word_at(frame, l->frame_previous);
+	}
+}
+
+void
+python_stack_free(struct ft_python_stack *stack)
+{
+	size_t i;
+
+	for (i = 0; i < stack->count; i++) {
+		free(stack->frames[i].function);
+		free(stack->frames[i].file);
+	}
+	free(stack->frames);
+	stack->frames = NULL;
+	stack->count = 0;
+}
