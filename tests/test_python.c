@@ -245,6 +245,7 @@ start_waiting_example(const char *script, int *hold)
 {
 	int in[2], out[2];
 	char buf[64];
+	size_t len = 0;
 	ssize_t n;
 	pid_t pid;
 	struct pollfd pfd;
@@ -263,10 +264,14 @@ start_waiting_example(const char *script, int *hold)
 	close(out[1]);
 	pfd.fd = out[0];
 	pfd.events = POLLIN;
-	assert_int_equal(poll(&pfd, 1, TRACE_TIMEOUT * 1000), 1);
-	n = read(out[0], buf, sizeof(buf) - 1);
-	assert_true(n > 0);
-	buf[n] = '\0';
+	/* The line can come in more than one write. */
+	while (len < sizeof(buf) - 1 && !memchr(buf, '\n', len)) {
+		assert_int_equal(poll(&pfd, 1, TRACE_TIMEOUT * 1000), 1);
+		n = read(out[0], buf + len, sizeof(buf) - 1 - len);
+		assert_true(n > 0);
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
 	assert_string_equal(buf, "ready\n");
 	close(out[0]);
 	*hold = in[1];
@@ -294,7 +299,8 @@ snapshot_shows_each_thread_stack(void **state)
 	const char *command[] = { NULL };
 	struct trace_result r;
 	json_t *snapshot, *threads, *thread, *stack;
-	size_t i, waiters = 0, depths[5] = { 0 };
+	size_t i, index, waiters = 0, depths[5] = { 0 }, named[20] = { 0 };
+	const char *thread_name;
 	int hold;
 	pid_t pid;
 
@@ -341,12 +347,24 @@ snapshot_shows_each_thread_stack(void **state)
 		assert_true(depth >= 1 && depth <= 4);
 		depths[depth]++;
 		assert_true(python_frame(stack, "Thread.run") > first);
+		/*
+		 * Thread i is named waiter-i by the program and recursed
+		 * i % 4 + 1 levels: the name belongs to this stack.
+		 */
+		thread_name = json_str(thread, "python_thread");
+		assert_non_null(thread_name);
+		assert_int_equal(strncmp(thread_name, "waiter-", 7), 0);
+		index = (size_t)atoi(thread_name + 7) % 20;
+		assert_int_equal(depth, index % 4 + 1);
+		named[index]++;
 		waiters++;
 	}
 	/* Thread i recursed i % 4 + 1 levels: five threads at each depth. */
 	assert_int_equal(waiters, 20);
 	for (i = 1; i <= 4; i++)
 		assert_int_equal(depths[i], 5);
+	for (i = 0; i < 20; i++)
+		assert_int_equal(named[i], 1);
 	trace_result_free(&r);
 
 	close(hold);

@@ -388,6 +388,9 @@ add_stack(json_t *object, const struct ft_stack *stack)
 	if (stack->python_gil >= 0)
 		json_object_set_new(object, "python_gil",
 				    json_boolean(stack->python_gil));
+	if (stack->python_thread)
+		json_object_set_new(object, "python_thread",
+				    json_untrusted_str(stack->python_thread));
 }
 
 static void

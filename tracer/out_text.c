@@ -620,6 +620,12 @@ add_thread_snapshot(const struct ft_output *out, struct strbuf *sb,
 	strbuf_pad(sb, indent);
 	strbuf_addf(sb, "thread %d ", (int)thread->tid);
 	escape_for_terminal(sb, thread->name, strlen(thread->name));
+	if (thread->stack && thread->stack->python_thread) {
+		strbuf_addstr(sb, " (Python thread ");
+		escape_for_terminal(sb, thread->stack->python_thread,
+				    strlen(thread->stack->python_thread));
+		strbuf_addch(sb, ')');
+	}
 	strbuf_addf(sb, " %c", thread->state);
 	if (thread->in_syscall) {
 		int i;

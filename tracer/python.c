@@ -41,7 +41,8 @@ struct python_layout {
 	size_t frame_previous;
 	size_t frame_prev_instr;
 	size_t frame_is_entry;
-	size_t frame_size; /* bytes read of a frame: up to its last field */
+	size_t frame_localsplus; /* the first local: self in a method */
+	size_t frame_size; /* bytes read of a frame: up to its first local */
 	/* PyCodeObject */
 	size_t code_firstlineno;
 	size_t code_filename;
@@ -55,6 +56,20 @@ struct python_layout {
 	size_t unicode_compact_data;
 	size_t bytes_size;
 	size_t bytes_data;
+	/* Instance attributes: types and their dictionaries' keys */
+	size_t object_type;
+	size_t type_flags;
+	unsigned long type_managed_dict_flag;
+	size_t type_cached_keys;
+	long object_values; /* PyDictValues * before the object */
+	long object_dict; /* its dictionary, once one was made */
+	size_t dict_keys;
+	size_t dict_values;
+	size_t keys_log2_index_bytes;
+	size_t keys_kind;
+	size_t keys_nentries;
+	size_t keys_indices;
+	unsigned keys_kind_general; /* entries of hash, key, value */
 };
 
 static const struct python_layout layouts[] = {
@@ -74,7 +89,8 @@ static const struct python_layout layouts[] = {
 		.frame_previous = 48,
 		.frame_prev_instr = 56,
 		.frame_is_entry = 68,
-		.frame_size = 72,
+		.frame_localsplus = 72,
+		.frame_size = 80,
 		.code_firstlineno = 72,
 		.code_filename = 112,
 		.code_qualname = 128,
@@ -86,6 +102,19 @@ static const struct python_layout layouts[] = {
 		.unicode_compact_data = 72,
 		.bytes_size = 16,
 		.bytes_data = 32,
+		.object_type = 8,
+		.type_flags = 168,
+		.type_managed_dict_flag = 1ul << 4,
+		.type_cached_keys = 872,
+		.object_values = -32,
+		.object_dict = -24,
+		.dict_keys = 32,
+		.dict_values = 40,
+		.keys_log2_index_bytes = 9,
+		.keys_kind = 10,
+		.keys_nentries = 24,
+		.keys_indices = 32,
+		.keys_kind_general = 0,
 	},
 };
 
@@ -336,6 +365,64 @@ frame_line(const struct python_layout *l, pid_t tid, const unsigned char *code,
 	return line;
 }
 
+/*
+ * Reads the attribute name of the object at obj, when it is a str kept in
+ * the object's own dictionary or its values, and returns it as a new
+ * UTF-8 string, or NULL.  Looks at no more than 64 attributes.
+ */
+static char *
+read_str_attribute(const struct python_layout *l, pid_t tid, uint64_t obj,
+		   const char *name)
+{
+	uint64_t type, flags, values, dict, keys, key, value = 0, nentries;
+	uint8_t log2_index_bytes, kind;
+	size_t entry_size, i;
+	uint64_t entries;
+
+	if (!read_word(tid, obj + l->object_type, &type) ||
+	    !read_word(tid, type + l->type_flags, &flags) ||
+	    !(flags & l->type_managed_dict_flag) ||
+	    !read_word(tid, obj + l->object_values, &values) ||
+	    !read_word(tid, obj + l->object_dict, &dict))
+		return NULL;
+	if (values) {
+		if (!read_word(tid, type + l->type_cached_keys, &keys))
+			return NULL;
+	} else if (!dict || !read_word(tid, dict + l->dict_keys, &keys) ||
+		   !read_word(tid, dict + l->dict_values, &values)) {
+		return NULL;
+	}
+	if (!read_memory(tid, keys + l->keys_log2_index_bytes,
+			 &log2_index_bytes, 1) ||
+	    !read_memory(tid, keys + l->keys_kind, &kind, 1) ||
+	    !read_word(tid, keys + l->keys_nentries, &nentries) ||
+	    log2_index_bytes > 40)
+		return NULL;
+	entry_size = kind == l->keys_kind_general ? 24 : 16;
+	entries = keys + l->keys_indices + (1ull << log2_index_bytes);
+	for (i = 0; i < nentries && i < 64; i++) {
+		uint64_t at = entries + i * entry_size +
+			      (kind == l->keys_kind_general ? 8 : 0);
+		char *text;
+		bool match;
+
+		if (!read_word(tid, at, &key) || !key)
+			continue;
+		text = read_unicode(l, tid, key);
+		match = text && !strcmp(text, name);
+		free(text);
+		if (!match)
+			continue;
+		/* A split table keeps its values apart from the keys. */
+		if (values)
+			read_word(tid, values + i * 8, &value);
+		else
+			read_word(tid, at + 8, &value);
+		return value ? read_unicode(l, tid, value) : NULL;
+	}
+	return NULL;
+}
+
 /* Returns the frame that thread state tstate runs, or 0. */
 static uint64_t
 current_frame(const struct python_layout *l, pid_t tid, uint64_t tstate)
@@ -401,11 +488,11 @@ add_python_frame(struct ft_python_stack *stack, char *function, char *file,
 
 void
 python_read_stack(const struct ft_python_runtime *runtime, pid_t tid,
-		  struct ft_python_stack *stack)
+		  bool with_name, struct ft_python_stack *stack)
 {
 	const struct python_layout *l = runtime->layout;
 	unsigned char frame[128], code[256];
-	uint64_t tstate, addr, holder, locked = 0;
+	uint64_t tstate, addr, holder, locked = 0, thread_object = 0;
 
 	memset(stack, 0, sizeof(*stack));
 	stack->gil = -1;
@@ -452,6 +539,9 @@ python_read_stack(const struct ft_python_runtime *runtime, pid_t tid,
 				"cannot read a Python code object's names";
 			return;
 		}
+		/* threading's Thread objects run from their _bootstrap(). */
+		if (!strcmp(function, "Thread._bootstrap"))
+			thread_object = word_at(frame, l->frame_localsplus);
 		add_python_frame(
 			stack, function, file,
 			frame_line(l, tid, code, code_addr,
@@ -459,6 +549,9 @@ python_read_stack(const struct ft_python_runtime *runtime, pid_t tid,
 			frame[l->frame_is_entry] != 0);
 		addr = word_at(frame, l->frame_previous);
 	}
+	if (with_name && thread_object)
+		stack->thread_name =
+			read_str_attribute(l, tid, thread_object, "_name");
 }
 
 void
@@ -471,6 +564,8 @@ python_stack_free(struct ft_python_stack *stack)
 		free(stack->frames[i].file);
 	}
 	free(stack->frames);
+	free(stack->thread_name);
 	stack->frames = NULL;
+	stack->thread_name = NULL;
 	stack->count = 0;
 }

@@ -855,7 +855,7 @@ find_python_symbols(Dwfl_Module *mod, void **userdata, const char *name,
  */
 static bool
 read_python(struct ft_stacks *stacks, struct address_space *space, pid_t tid,
-	    struct ft_python_stack *py)
+	    bool with_name, struct ft_python_stack *py)
 {
 	memset(py, 0, sizeof(*py));
 	py->gil = -1;
@@ -871,7 +871,7 @@ read_python(struct ft_stacks *stacks, struct address_space *space, pid_t tid,
 	}
 	if (!space->python.runtime)
 		return false;
-	python_read_stack(&space->python, tid, py);
+	python_read_stack(&space->python, tid, with_name, py);
 	return true;
 }
 
@@ -943,6 +943,8 @@ merge_python(struct ft_stacks *stacks, struct ft_stack *stack,
 	stack->count = count;
 	stack->python_gil = py->gil;
 	stack->python_note = py->note ? intern(stacks, py->note) : NULL;
+	stack->python_thread =
+		py->thread_name ? intern(stacks, py->thread_name) : NULL;
 	python_stack_free(py);
 }
 
@@ -1022,7 +1024,7 @@ stacks_capture(struct ft_stacks *stacks, pid_t pid, pid_t tid)
 	}
 	c->live = true;
 	copy_stack(stacks, c);
-	has_python = read_python(stacks, space, tid, &py);
+	has_python = read_python(stacks, space, tid, true, &py);
 	unwind(stacks, space, c);
 	if (has_python)
 		merge_python(stacks, stack, &py);
@@ -1074,7 +1076,7 @@ stacks_sample(struct ft_stacks *stacks, pid_t pid, pid_t tid)
 	sample->stack_len = c.stack_len;
 	/* Python's frames live on its heap: read them before it runs on. */
 	sample->has_python =
-		read_python(stacks, sample->space, tid, &sample->python);
+		read_python(stacks, sample->space, tid, false, &sample->python);
 	return sample;
 }
 

@@ -31,6 +31,7 @@ struct ft_python_stack {
 	struct ft_python_frame *frames;
 	size_t count;
 	int gil; /* 1: the thread holds the GIL, 0: it does not, -1: unknown */
+	char *thread_name; /* its threading.Thread's name, or NULL */
 	const char *note; /* why the frames are missing or cut, or NULL */
 };
 
@@ -52,12 +53,13 @@ bool python_runtime_find(struct ft_python_runtime *runtime, pid_t tid,
 			 uint64_t runtime_addr, uint64_t version_addr);
 
 /*
- * Reads the Python frames of thread tid, which must be in a ptrace stop.
- * On a failure to read, the stack holds the frames read so far and a
- * note.  Free it with python_stack_free().
+ * Reads the Python frames of thread tid, which must be in a ptrace stop,
+ * and with_name, the name of the threading.Thread that it runs.  On a
+ * failure to read, the stack holds the frames read so far and a note.
+ * Free it with python_stack_free().
  */
 void python_read_stack(const struct ft_python_runtime *runtime, pid_t tid,
-		       struct ft_python_stack *stack);
+		       bool with_name, struct ft_python_stack *stack);
 
 void python_stack_free(struct ft_python_stack *stack);
 

@@ -36,6 +36,7 @@ struct ft_stack {
 	const char *error; /* why the unwind stopped early, or NULL */
 	const char *python_note; /* why Python frames are missing, or NULL */
 	int python_gil; /* 1: holds CPython's GIL, 0: does not, -1: unknown */
+	const char *python_thread; /* its threading.Thread's name, or NULL */
 };
 
 struct ft_stacks;
