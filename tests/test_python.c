@@ -479,12 +479,66 @@ line_table_long_form_and_none(void **state)
 		0);
 }
 
+static void
+unknown_version_gets_note(void **state)
+{
+	static const uint32_t version_3_12 = 0x030c04f0;
+	static const uint32_t version_3_11 = 0x030b02f0;
+	static const char runtime[64];
+	struct ft_python_runtime found;
+	struct ft_python_stack stack;
+
+	(void)state;
+	/* The "process" is this test, read through process_vm_readv(). */
+	assert_true(python_runtime_find(&found, getpid(),
+					(uint64_t)(uintptr_t)runtime,
+					(uint64_t)(uintptr_t)&version_3_12));
+	assert_int_equal(found.version, version_3_12);
+	python_read_stack(&found, getpid(), false, &stack);
+	assert_int_equal(stack.count, 0);
+	assert_int_equal(stack.gil, -1);
+	assert_string_equal(stack.note,
+			    "Python frames unavailable for CPython 3.12");
+	python_stack_free(&stack);
+
+	assert_true(python_runtime_find(&found, getpid(),
+					(uint64_t)(uintptr_t)runtime,
+					(uint64_t)(uintptr_t)&version_3_11));
+	assert_string_equal(found.unavailable, "");
+	/* Without the symbols, it is no CPython at all. */
+	assert_false(python_runtime_find(&found, getpid(), 0,
+					 (uint64_t)(uintptr_t)&version_3_11));
+}
+
+static void
+empty_runtime_gets_note(void **state)
+{
+	static const uint32_t version_3_11 = 0x030b02f0;
+	static const char runtime[1024];
+	struct ft_python_runtime found;
+	struct ft_python_stack stack;
+
+	(void)state;
+	/* An interpreter with no thread state for this thread yet. */
+	assert_true(python_runtime_find(&found, getpid(),
+					(uint64_t)(uintptr_t)runtime,
+					(uint64_t)(uintptr_t)&version_3_11));
+	python_read_stack(&found, getpid(), true, &stack);
+	assert_int_equal(stack.count, 0);
+	assert_null(stack.thread_name);
+	assert_string_equal(stack.note,
+			    "no Python thread state for this thread");
+	python_stack_free(&stack);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(line_table_of_three_lines),
 		cmocka_unit_test(line_table_long_form_and_none),
+		cmocka_unit_test(unknown_version_gets_note),
+		cmocka_unit_test(empty_runtime_gets_note),
 		cmocka_unit_test(fork_stack_names_spawn_children),
 		cmocka_unit_test(python_off_keeps_eval_loop),
 		cmocka_unit_test(python_only_drops_native),

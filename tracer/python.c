@@ -72,6 +72,11 @@ struct python_layout {
 	unsigned keys_kind_general; /* entries of hash, key, value */
 };
 
+/*
+ * TODO: tables for CPython 3.12, and the _Py_DebugOffsets that 3.13 and
+ * later publish at the start of _PyRuntime; no such CPython was at hand
+ * to check them against.
+ */
 static const struct python_layout layouts[] = {
 	{
 		/* CPython 3.11 */
