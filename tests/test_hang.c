@@ -947,6 +947,43 @@ hang_poll_cycle_survives_interrupts(void **state)
 	trace_result_free(&live.result);
 }
 
+static void
+sigquit_without_detector_keeps_fork_note(void **state)
+{
+	const char *options[] = { "--hang-after=0", NULL };
+	const char *command[] = { example_path("fork_lock"), "60", NULL };
+	struct live_trace live;
+	json_t *fork, *snapshot, *parent_record, *child_record, *hang;
+	pid_t parent, child;
+	char wanted[128];
+
+	(void)state;
+	assert_int_equal(live_trace_start(&live, options, command), 0);
+	fork = live_trace_next(&live, "fork", NULL);
+	assert_non_null(fork);
+	parent = (pid_t)json_int(fork, "pid");
+	child = (pid_t)json_int(fork, "child");
+	wait_for_sleep(child);
+	/* With the detector off, a snapshot still knows the fork's story. */
+	kill(live.pid, SIGQUIT);
+	snapshot = live_trace_next(&live, "snapshot", NULL);
+	assert_non_null(snapshot);
+	parent_record = json_array_get(json_object_get(snapshot, "tree"), 0);
+	assert_int_equal(json_int(parent_record, "pid"), parent);
+	child_record =
+		json_array_get(json_object_get(parent_record, "children"), 0);
+	assert_int_equal(json_int(child_record, "pid"), child);
+	hang = json_object_get(child_record, "hang");
+	assert_non_null(hang);
+	assert_string_equal(json_str(hang, "cause"), "lock_not_copied");
+	snprintf(wanted, sizeof(wanted), "held when %d forked it", (int)parent);
+	assert_non_null(strstr(json_str(hang, "message"), wanted));
+	kill_family(&live);
+	live_trace_finish(&live);
+	assert_int_equal(trace_count(&live.result, "hang", 0), 0);
+	trace_result_free(&live.result);
+}
+
 /* Checks that the root's only hang report is a wait that can end. */
 static void
 expect_root_waiting(struct live_trace *live)
@@ -1174,6 +1211,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hang_fork_lock_names_the_thread_left_behind),
+		cmocka_unit_test(sigquit_without_detector_keeps_fork_note),
 		cmocka_unit_test(hang_pipe_wait_shows_the_cycle),
 		cmocka_unit_test(hang_python_subprocess_wait_before_read),
 		cmocka_unit_test(hang_python_socket_pair_wait_before_read),

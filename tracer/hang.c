@@ -69,7 +69,7 @@ struct fork_note {
 struct hang_state {
 	uint64_t after_ns;
 	uint64_t tick_ns;
-	int timer_fd;
+	int timer_fd; /* -1 with --hang-after=0: no detection */
 	struct pidmap samples; /* tid -> struct sample */
 	/*
 	 * tgid -> 1 + the sum of its threads' wait signatures when it was
@@ -89,9 +89,16 @@ hang_start(struct tracer *t)
 	struct itimerspec spec = { { 0, 0 }, { 0, 0 } };
 	uint64_t tick;
 
+	/*
+	 * Without detection, the state still keeps what each child saw of
+	 * its parent's threads at the fork, for the explanations of a
+	 * SIGQUIT snapshot.
+	 */
+	h = xcalloc(1, sizeof(*h));
+	h->timer_fd = -1;
+	t->hang = h;
 	if (!(t->opts->hang_after > 0))
 		return;
-	h = xcalloc(1, sizeof(*h));
 	h->after_ns = (uint64_t)(t->opts->hang_after * 1e9);
 	/* Four samples in the waiting time, between 0.1 s and 1 s apart. */
 	tick = h->after_ns / 4;
@@ -109,7 +116,6 @@ hang_start(struct tracer *t)
 	spec.it_interval = spec.it_value;
 	if (timerfd_settime(h->timer_fd, 0, &spec, NULL) < 0)
 		perror_msg_and_die("cannot set the hang timer");
-	t->hang = h;
 }
 
 static void
@@ -145,7 +151,8 @@ hang_stop(struct tracer *t)
 
 	if (!h)
 		return;
-	close(h->timer_fd);
+	if (h->timer_fd >= 0)
+		close(h->timer_fd);
 	pidmap_each(&h->samples, free_value, NULL);
 	pidmap_free(&h->samples);
 	pidmap_free(&h->reported);
@@ -174,7 +181,8 @@ hang_note_exit(struct tracer *t, const struct task *task)
 	char dir[64];
 	size_t i;
 
-	if (!h)
+	/* The files serve the detector's explanations only. */
+	if (!h || h->timer_fd < 0)
 		return;
 	/*
 	 * Reading the files costs some 15 us: a process younger than
@@ -682,7 +690,7 @@ rebaseline(pid_t tid, void *value, void *data)
 static void
 rebaseline_all(struct tracer *t)
 {
-	if (t->hang)
+	if (t->hang && t->hang->timer_fd >= 0)
 		pidmap_each(&t->tasks, rebaseline, t);
 }
 
