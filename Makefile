@@ -6,6 +6,9 @@
 #   make check SANITIZE=1   the same, built with ASan and UBSan
 #   make check-valgrind     the integration tests, forktrace run under
 #                           valgrind memcheck; fails on a leak or an error
+#   make bench        the benchmarks (docs/PERFORMANCE.md); exits 3 when a
+#                     target is missed
+#   make fuzz         the libFuzzer targets, for a bounded time each
 #   make install PREFIX=/usr/local
 
 VERSION = 0.1.0
