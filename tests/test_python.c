@@ -473,10 +473,233 @@ line_table_long_form_and_none(void **state)
 	assert_int_equal(python_line_for_index(table, sizeof(table), 20, 0),
 			 17);
 	assert_int_equal(python_line_for_index(table, sizeof(table), 20, 1), 0);
+	/* A line delta far beyond any file's end gives no line. */
+	assert_int_equal(
+		python_line_for_index(
+			(const unsigned char[]){ 0x80 | 13 << 3, 0x7f, 0x7f,
+						 0x7f, 0x7f, 0x7f, 0x3f },
+			7, 20, 0),
+		0);
 	/* A byte without the top bit where an entry should start. */
 	assert_int_equal(
 		python_line_for_index((const unsigned char *)"\x01", 1, 20, 0),
 		0);
+}
+
+static void
+signal_stops_never_mix_frames(void **state)
+{
+	const char *command[] = { PYTHON,
+				  source_path("examples/py_signal_race.py"),
+				  NULL };
+	struct trace_result r;
+	size_t i, signals = 0, merged = 0;
+	json_t *event;
+
+	(void)state;
+	require_python();
+	assert_int_equal(trace_run(&r, NULL, command), 0);
+	assert_int_equal(r.exit_code, 0);
+	for (i = 0; (event = trace_event(&r, "signal", trace_root_pid(&r), i));
+	     i++) {
+		json_t *stack = json_object_get(event, "stack");
+		long key, work, module;
+		json_t *frame;
+		size_t j;
+
+		if (strcmp(json_str(event, "signal"), "SIGABRT"))
+			continue;
+		signals++;
+		if (!python_frame_count(stack))
+			continue;
+		merged++;
+		/*
+		 * Stopped anywhere in the eval loop, a stack is merged right
+		 * or not at all: no eval frame is left beside Python frames.
+		 */
+		json_array_foreach(stack, j, frame)
+		{
+			const char *name = json_str(frame, "function");
+
+			assert_false(name &&
+				     !strcmp(name, "_PyEval_EvalFrameDefault"));
+		}
+		key = python_frame(stack, "key");
+		work = python_frame(stack, "work");
+		module = python_frame(stack, "<module>");
+		assert_true(module >= 0);
+		/* <module> is the outermost Python frame. */
+		for (j = (size_t)module + 1; j < json_array_size(stack); j++)
+			assert_false(json_is_true(json_object_get(
+				json_array_get(stack, j), "python")));
+		if (work >= 0)
+			assert_true(work < module);
+		if (key >= 0)
+			assert_true(key < work);
+	}
+	assert_int_equal(signals, 300);
+	/* The checks above are not vacuous: most stacks are merged. */
+	assert_true(merged > 200);
+	trace_result_free(&r);
+}
+
+/* Writes text to a new file at path. */
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_true(fputs(text, fp) >= 0);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* Traces PYTHON script and returns the root's first fork event's stack. */
+static json_t *
+trace_script_fork(struct trace_result *r, const char *script)
+{
+	const char *command[] = { PYTHON, script, NULL };
+	json_t *fork;
+
+	assert_int_equal(trace_run(r, NULL, command), 0);
+	assert_int_equal(r->exit_code, 0);
+	fork = trace_event(r, "fork", trace_root_pid(r), 0);
+	assert_non_null(fork);
+	return json_object_get(fork, "stack");
+}
+
+static void
+long_name_cut_and_walk_goes_on(void **state)
+{
+	char path[512], *program, *name;
+	struct trace_result r;
+	json_t *stack;
+	long named;
+
+	(void)state;
+	require_python();
+	/* A function whose name is 5000 letters forks through a helper. */
+	name = malloc(5001);
+	assert_non_null(name);
+	memset(name, 'f', 5000);
+	name[5000] = '\0';
+	program = malloc(12000);
+	assert_non_null(program);
+	snprintf(program, 12000,
+		 "import os\n"
+		 "def fork_now():\n"
+		 "    pid = os.fork()\n"
+		 "    if pid == 0:\n"
+		 "        os._exit(0)\n"
+		 "    os.waitpid(pid, 0)\n"
+		 "def %s():\n"
+		 "    fork_now()\n"
+		 "%s()\n",
+		 name, name);
+	snprintf(path, sizeof(path), "%s/long_name.py", test_tmpdir());
+	write_file(path, program);
+	stack = trace_script_fork(&r, path);
+	named = python_frame(stack, "fork_now");
+	assert_true(named >= 0);
+	/* The long name is cut, and the frames beyond it are kept. */
+	assert_int_equal(
+		strlen(json_str(json_array_get(stack, (size_t)named + 1),
+				"function")),
+		4096 + 3);
+	assert_int_equal(python_frame(stack, "<module>"), named + 2);
+	assert_int_equal(
+		json_int(json_array_get(stack, (size_t)named + 2), "line"), 9);
+	trace_result_free(&r);
+	free(program);
+	free(name);
+}
+
+static void
+big_line_table_gives_line(void **state)
+{
+	char path[512], line[64];
+	struct trace_result r;
+	json_t *stack;
+	FILE *fp;
+	long module;
+	int i;
+
+	(void)state;
+	require_python();
+	/* 15000 module-level statements: a location table over 64 KiB. */
+	snprintf(path, sizeof(path), "%s/big_table.py", test_tmpdir());
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("import os\n", fp);
+	for (i = 0; i < 15000; i++) {
+		snprintf(line, sizeof(line), "value_%d = %d * 2\n", i, i);
+		fputs(line, fp);
+	}
+	fputs("pid = os.fork()\nif pid == 0:\n    os._exit(0)\n"
+	      "os.waitpid(pid, 0)\n",
+	      fp);
+	assert_int_equal(fclose(fp), 0);
+	stack = trace_script_fork(&r, path);
+	module = python_frame(stack, "<module>");
+	assert_true(module >= 0);
+	assert_int_equal(
+		json_int(json_array_get(stack, (size_t)module), "line"), 15002);
+	trace_result_free(&r);
+}
+
+static void
+file_name_bytes_kept(void **state)
+{
+	char path[512];
+	struct trace_result r;
+	json_t *stack, *file;
+	long module;
+
+	(void)state;
+	require_python();
+	/* Python keeps the byte 0xff of this name as U+DCFF. */
+	snprintf(path, sizeof(path),
+		 "%s/n\xff"
+		 "ame.py",
+		 test_tmpdir());
+	write_file(path, "import os\npid = os.fork()\nif pid == 0:\n"
+			 "    os._exit(0)\nos.waitpid(pid, 0)\n");
+	stack = trace_script_fork(&r, path);
+	module = python_frame(stack, "<module>");
+	assert_true(module >= 0);
+	file = json_object_get(json_array_get(stack, (size_t)module), "file");
+	/* Not UTF-8: JSON gives the bytes in hex, and they are the path's. */
+	assert_true(json_is_object(file));
+	assert_non_null(strstr(json_str(file, "hex"), "6eff616d652e7079"));
+	trace_result_free(&r);
+}
+
+static void
+pid_namespace_keeps_frames(void **state)
+{
+	const char *command[] = { "unshare",
+				  "--pid",
+				  "--fork",
+				  PYTHON,
+				  source_path("examples/family.py"),
+				  NULL };
+	struct trace_result r;
+	json_t *fork;
+
+	(void)state;
+	require_python();
+	if (geteuid() != 0 || system("unshare --pid --fork true") != 0)
+		skip();
+	/* CPython there records the thread ids of its own namespace. */
+	assert_int_equal(trace_run(&r, NULL, command), 0);
+	assert_int_equal(r.exit_code, 0);
+	fork = trace_event(&r, "fork", 0, 1);
+	assert_non_null(fork);
+	assert_python_frame_at(
+		json_object_get(fork, "stack"),
+		python_frame(json_object_get(fork, "stack"), "spawn_children"),
+		"examples/family.py", "spawn_children");
+	trace_result_free(&r);
 }
 
 static void
@@ -494,7 +717,7 @@ unknown_version_gets_note(void **state)
 					(uint64_t)(uintptr_t)runtime,
 					(uint64_t)(uintptr_t)&version_3_12));
 	assert_int_equal(found.version, version_3_12);
-	python_read_stack(&found, getpid(), false, &stack);
+	python_read_stack(&found, getpid(), getpid(), false, &stack);
 	assert_int_equal(stack.count, 0);
 	assert_int_equal(stack.gil, -1);
 	assert_string_equal(stack.note,
@@ -523,7 +746,7 @@ empty_runtime_gets_note(void **state)
 	assert_true(python_runtime_find(&found, getpid(),
 					(uint64_t)(uintptr_t)runtime,
 					(uint64_t)(uintptr_t)&version_3_11));
-	python_read_stack(&found, getpid(), true, &stack);
+	python_read_stack(&found, getpid(), getpid(), true, &stack);
 	assert_int_equal(stack.count, 0);
 	assert_null(stack.thread_name);
 	assert_string_equal(stack.note,
@@ -547,6 +770,11 @@ main(void)
 		cmocka_unit_test(invalid_python_mode_rejected),
 		cmocka_unit_test(snapshot_shows_each_thread_stack),
 		cmocka_unit_test(pool_stacks_show_pool_and_task),
+		cmocka_unit_test(signal_stops_never_mix_frames),
+		cmocka_unit_test(long_name_cut_and_walk_goes_on),
+		cmocka_unit_test(big_line_table_gives_line),
+		cmocka_unit_test(file_name_bytes_kept),
+		cmocka_unit_test(pid_namespace_keeps_frames),
 	};
 
 	return cmocka_run_group_tests_name("python", tests, NULL, NULL);

@@ -248,11 +248,14 @@ add_frame(struct strbuf *sb, const struct ft_frame *frame)
 	if (frame->function) {
 		escape_for_terminal(sb, frame->function,
 				    strlen(frame->function));
-		if (frame->file && frame->line) {
+		if (frame->file && (frame->line || frame->python)) {
+			/* A Python frame has a file even without a line. */
 			strbuf_addstr(sb, " (");
 			escape_for_terminal(sb, base_name(frame->file),
 					    strlen(base_name(frame->file)));
-			strbuf_addf(sb, ":%d)", frame->line);
+			if (frame->line)
+				strbuf_addf(sb, ":%d", frame->line);
+			strbuf_addch(sb, ')');
 		} else {
 			strbuf_addf(sb, "+0x%llx",
 				    (unsigned long long)frame->offset);

@@ -19,7 +19,9 @@
 #define MAX_FRAMES 512
 /* Bytes read at most of a name, a file name or a location table. */
 #define MAX_STRING    4096
-#define MAX_LINETABLE 65536
+#define MAX_LINETABLE (1024 * 1024)
+/* Thread states looked at in all: a guard against a cycle in the lists. */
+#define MAX_THREAD_STATES 4096
 
 struct python_layout {
 	unsigned version; /* major << 8 | minor */
@@ -200,9 +202,11 @@ put_utf8(char *out, uint32_t c)
 }
 
 /*
- * Reads the str object at addr as a new UTF-8 string, or returns NULL.
- * Only compact strings are read, which every name and file name of a
- * code object is.
+ * Reads the str object at addr as a new UTF-8 string, cut to MAX_STRING
+ * characters and "...", or returns NULL.  Only compact strings are read,
+ * which every name and file name of a code object is.  The lone
+ * surrogates U+DC80 to U+DCFF, which stand for the bytes of a file name
+ * that were not UTF-8, become those bytes again.
  */
 static char *
 read_unicode(const struct python_layout *l, pid_t tid, uint64_t addr)
@@ -214,6 +218,7 @@ read_unicode(const struct python_layout *l, pid_t tid, uint64_t addr)
 	unsigned char *data;
 	char *text;
 	size_t i, at = 0;
+	bool cut;
 
 	if (!read_memory(tid, addr, header, l->unicode_compact_data))
 		return NULL;
@@ -221,9 +226,11 @@ read_unicode(const struct python_layout *l, pid_t tid, uint64_t addr)
 	memcpy(&state, header + l->unicode_state, sizeof(state));
 	kind = (state >> 2) & 7;
 	/* compact is bit 5 and ascii bit 6 of the state. */
-	if (!(state & (1u << 5)) || length > MAX_STRING ||
-	    (kind != 1 && kind != 2 && kind != 4))
+	if (!(state & (1u << 5)) || (kind != 1 && kind != 2 && kind != 4))
 		return NULL;
+	cut = length > MAX_STRING;
+	if (cut)
+		length = MAX_STRING;
 	data = xmalloc(length * kind + 1);
 	if (!read_memory(tid,
 			 addr + ((state & (1u << 6)) ? l->unicode_ascii_data
@@ -232,7 +239,7 @@ read_unicode(const struct python_layout *l, pid_t tid, uint64_t addr)
 		free(data);
 		return NULL;
 	}
-	text = xmalloc(length * 4 + 1);
+	text = xmalloc(length * 4 + 4);
 	for (i = 0; i < length; i++) {
 		uint32_t c;
 
@@ -248,7 +255,14 @@ read_unicode(const struct python_layout *l, pid_t tid, uint64_t addr)
 			if (c > 0x10ffff)
 				c = 0xfffd;
 		}
-		at += put_utf8(text + at, c);
+		if (c >= 0xdc80 && c <= 0xdcff)
+			text[at++] = (char)(c - 0xdc00);
+		else
+			at += put_utf8(text + at, c);
+	}
+	if (cut) {
+		memcpy(text + at, "...", 3);
+		at += 3;
 	}
 	text[at] = '\0';
 	free(data);
@@ -328,7 +342,12 @@ python_line_for_index(const unsigned char *table, size_t len, int first_line,
 		} else {
 			at += 1;
 		}
+		/* Lines past ten million are garbage: stop before overflow. */
+		if (delta > 10000000 || delta < -10000000)
+			return 0;
 		line += delta;
+		if (line > 10000000 || line < -10000000)
+			return 0;
 		if (index < start + length)
 			return known && line > 0 && line < 10000000 ? (int)line
 								    : 0;
@@ -362,9 +381,14 @@ frame_line(const struct python_layout *l, pid_t tid, const unsigned char *code,
 		free(table);
 		return 0;
 	}
-	index = ((int64_t)prev_instr -
-		 (int64_t)(code_addr + l->code_adaptive)) /
-		2;
+	/* prev_instr comes from memory: compare before subtracting. */
+	if (prev_instr + 2 < code_addr + l->code_adaptive ||
+	    prev_instr - (code_addr + l->code_adaptive) > 8 * MAX_LINETABLE)
+		index = -1;
+	else
+		index = ((int64_t)prev_instr -
+			 (int64_t)(code_addr + l->code_adaptive)) /
+			2;
 	line = python_line_for_index(table, size, first_line, index);
 	free(table);
 	return line;
@@ -441,34 +465,39 @@ current_frame(const struct python_layout *l, pid_t tid, uint64_t tstate)
 }
 
 /*
- * Finds the thread state whose native thread id is tid, or returns 0.
+ * Finds the thread state whose native thread id is native_tid, or 0.
+ * NOTE: a subinterpreter's thread state keeps its creator's id while
+ * another thread runs it, so such a stack can be the wrong thread's.
+ * Each thread walks the whole list: a snapshot of n threads costs n^2
+ * reads, and the walk stops at MAX_THREAD_STATES.
  * CPython 3.11 gives a new thread's state the id of the thread that
  * creates it, until the new thread starts: of two states with the same
  * id, the one that runs a frame is the creator's.
  */
 static uint64_t
-find_thread_state(const struct python_layout *l, pid_t tid, uint64_t runtime)
+find_thread_state(const struct python_layout *l, pid_t tid, pid_t native_tid,
+		  uint64_t runtime)
 {
 	uint64_t interp, tstate, native, found = 0;
-	unsigned interps = 0, threads;
+	unsigned visited = 0;
 
 	if (!read_word(tid, runtime + l->runtime_interpreters_head, &interp))
 		return 0;
-	while (interp && interps++ < 64) {
+	while (interp && visited++ < MAX_THREAD_STATES) {
 		if (!read_word(tid, interp + l->interp_threads_head, &tstate))
-			return 0;
-		for (threads = 0; tstate && threads < 4096; threads++) {
+			return found;
+		while (tstate && visited++ < MAX_THREAD_STATES) {
 			if (!read_word(tid, tstate + l->tstate_native_thread_id,
 				       &native))
-				return 0;
-			if (native == (uint64_t)tid) {
+				return found;
+			if (native == (uint64_t)native_tid) {
 				if (current_frame(l, tid, tstate))
 					return tstate;
 				if (!found)
 					found = tstate;
 			}
 			if (!read_word(tid, tstate + l->tstate_next, &tstate))
-				return 0;
+				return found;
 		}
 		if (!read_word(tid, interp + l->interp_next, &interp))
 			return found;
@@ -493,7 +522,8 @@ add_python_frame(struct ft_python_stack *stack, char *function, char *file,
 
 void
 python_read_stack(const struct ft_python_runtime *runtime, pid_t tid,
-		  bool with_name, struct ft_python_stack *stack)
+		  pid_t native_tid, bool with_name,
+		  struct ft_python_stack *stack)
 {
 	const struct python_layout *l = runtime->layout;
 	unsigned char frame[128], code[256];
@@ -505,7 +535,7 @@ python_read_stack(const struct ft_python_runtime *runtime, pid_t tid,
 		stack->note = runtime->unavailable;
 		return;
 	}
-	tstate = find_thread_state(l, tid, runtime->runtime);
+	tstate = find_thread_state(l, tid, native_tid, runtime->runtime);
 	if (!tstate) {
 		stack->note = "no Python thread state for this thread";
 		return;
@@ -537,13 +567,11 @@ python_read_stack(const struct ft_python_runtime *runtime, pid_t tid,
 		function =
 			read_unicode(l, tid, word_at(code, l->code_qualname));
 		file = read_unicode(l, tid, word_at(code, l->code_filename));
-		if (!function || !file) {
-			free(function);
-			free(file);
-			stack->note =
-				"cannot read a Python code object's names";
-			return;
-		}
+		/* A name that cannot be read does not end the walk. */
+		if (!function)
+			function = xstrdup("?");
+		if (!file)
+			file = xstrdup("?");
 		/* threading's Thread objects run from their _bootstrap(). */
 		if (!strcmp(function, "Thread._bootstrap"))
 			thread_object = word_at(frame, l->frame_localsplus);

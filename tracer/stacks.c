@@ -24,6 +24,7 @@
 
 #include "forktrace/error.h"
 #include "forktrace/pidmap.h"
+#include "forktrace/procfs.h"
 #include "forktrace/python.h"
 #include "forktrace/stacks.h"
 #include "forktrace/xmalloc.h"
@@ -45,7 +46,8 @@ struct address_space {
 	Dwfl *dwfl;
 	unsigned refs;
 	bool stale; /* a pc fell outside every module: read the maps again */
-	bool python_probed; /* python is filled in */
+	bool python_probed; /* python and other_pid_ns are filled in */
+	bool other_pid_ns; /* the process sees other pids than forktrace */
 	struct ft_python_runtime python; /* runtime 0: not CPython */
 };
 
@@ -853,6 +855,47 @@ find_python_symbols(Dwfl_Module *mod, void **userdata, const char *name,
  * space runs CPython.  Returns false, with py empty, when it does not or
  * when the Python frames are not wanted.
  */
+/* Returns true when process pid lives in another pid namespace. */
+static bool
+in_other_pid_ns(pid_t pid)
+{
+	char path[64], ours[64] = "", theirs[64] = "";
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	if (readlink("/proc/self/ns/pid", ours, sizeof(ours) - 1) < 0 ||
+	    readlink(path, theirs, sizeof(theirs) - 1) < 0)
+		return false;
+	return strcmp(ours, theirs) != 0;
+}
+
+/*
+ * Returns the id of thread tid of process pid in its own pid namespace,
+ * the last number of NSpid in its status, or tid when unknown.
+ */
+static pid_t
+tid_in_own_ns(pid_t pid, pid_t tid)
+{
+	char path[64], *text, *line, *last;
+	size_t len;
+	pid_t inner = tid;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid,
+		 (int)tid);
+	if (procfs_read_file(path, &text, &len) < 0)
+		return tid;
+	line = strstr(text, "\nNSpid:");
+	if (line) {
+		line[strcspn(line + 1, "\n") + 1] = '\0';
+		last = strrchr(line, '\t');
+		if (!last)
+			last = strrchr(line, ' ');
+		if (last && atoi(last + 1) > 0)
+			inner = atoi(last + 1);
+	}
+	free(text);
+	return inner;
+}
+
 static bool
 read_python(struct ft_stacks *stacks, struct address_space *space, pid_t tid,
 	    bool with_name, struct ft_python_stack *py)
@@ -867,11 +910,15 @@ read_python(struct ft_stacks *stacks, struct address_space *space, pid_t tid,
 		dwfl_getmodules(space->dwfl, find_python_symbols, &found, 0);
 		python_runtime_find(&space->python, tid, found.runtime,
 				    found.version);
+		space->other_pid_ns = in_other_pid_ns(tid);
 		space->python_probed = true;
 	}
 	if (!space->python.runtime)
 		return false;
-	python_read_stack(&space->python, tid, with_name, py);
+	/* CPython records the thread id that its own namespace gives. */
+	python_read_stack(&space->python, tid,
+			  space->other_pid_ns ? tid_in_own_ns(tid, tid) : tid,
+			  with_name, py);
 	return true;
 }
 
@@ -904,9 +951,32 @@ static void
 merge_python(struct ft_stacks *stacks, struct ft_stack *stack,
 	     struct ft_python_stack *py)
 {
-	struct ft_frame *merged = xcalloc(stacks->max_depth, sizeof(*merged));
+	struct ft_frame *merged;
 	bool only = stacks->python == FT_PYTHON_ONLY && py->count;
-	size_t count = 0, next = 0, i;
+	size_t count = 0, next = 0, i, evals = 0, entries = 0;
+
+	/*
+	 * At a stop inside the eval loop's own bookkeeping, as a signal or
+	 * a snapshot can find it, the native calls and the chain of frames
+	 * can disagree for a few instructions.  Each C call must have its
+	 * entry frame, unless the native unwind stopped short.
+	 */
+	for (i = 0; i < stack->count; i++)
+		evals += is_eval_frame(&stack->frames[i]);
+	for (i = 0; i < py->count; i++)
+		entries += py->frames[i].entry;
+	if (py->count &&
+	    (evals > entries || (evals < entries && !stack->error &&
+				 stack->count < stacks->max_depth))) {
+		stack->python_gil = py->gil;
+		stack->python_note =
+			intern(stacks, "Python frames left out: the "
+				       "interpreter was between "
+				       "two frames");
+		python_stack_free(py);
+		return;
+	}
+	merged = xcalloc(stacks->max_depth, sizeof(*merged));
 
 	for (i = 0; i < stack->count; i++) {
 		if (is_eval_frame(&stack->frames[i]) && next < py->count) {

@@ -54,12 +54,14 @@ bool python_runtime_find(struct ft_python_runtime *runtime, pid_t tid,
 
 /*
  * Reads the Python frames of thread tid, which must be in a ptrace stop,
- * and with_name, the name of the threading.Thread that it runs.  On a
- * failure to read, the stack holds the frames read so far and a note.
- * Free it with python_stack_free().
+ * and with_name, the name of the threading.Thread that it runs.
+ * native_tid is the thread's id in its own pid namespace, which CPython
+ * records.  On a failure to read, the stack holds the frames read so far
+ * and a note.  Free it with python_stack_free().
  */
 void python_read_stack(const struct ft_python_runtime *runtime, pid_t tid,
-		       bool with_name, struct ft_python_stack *stack);
+		       pid_t native_tid, bool with_name,
+		       struct ft_python_stack *stack);
 
 void python_stack_free(struct ft_python_stack *stack);
 
