@@ -75,9 +75,9 @@ struct python_layout {
 };
 
 /*
- * TODO: tables for CPython 3.12, and the _Py_DebugOffsets that 3.13 and
- * later publish at the start of _PyRuntime; no such CPython was at hand
- * to check them against.
+ * TODO: a table for CPython 3.12, and reading the _Py_DebugOffsets that
+ * 3.13 and later publish at the start of _PyRuntime.  No such CPython was
+ * at hand to check them against.
  */
 static const struct python_layout layouts[] = {
 	{
