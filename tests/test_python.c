@@ -537,9 +537,13 @@ signal_stops_never_mix_frames(void **state)
 		if (key >= 0)
 			assert_true(key < work);
 	}
-	assert_int_equal(signals, 300);
-	/* The checks above are not vacuous: most stacks are merged. */
-	assert_true(merged > 200);
+	/*
+	 * Two signals sent while the parent is stopped become one, so fewer
+	 * than 300 may arrive when forktrace is slow, as under valgrind.
+	 * The checks above are not vacuous: most stacks are merged.
+	 */
+	assert_true(signals >= 100);
+	assert_true(merged * 2 >= signals);
 	trace_result_free(&r);
 }
 
