@@ -186,7 +186,7 @@ check-valgrind: deps
 # and two workloads.
 BENCH_PROGRAMS = $(addprefix $(BUILD)/bench/,floor peak fork_exec threads)
 
-$(BUILD)/bench/%: tests/bench/%.c
+$(BUILD)/bench/%: tests/bench/%.c tests/bench/launch.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -g -pthread -Wall -Wextra -o $@ $<
 

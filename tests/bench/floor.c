@@ -22,50 +22,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define PROG_NAME "floor"
+#include "launch.h"
+
 #define OPTIONS                                                           \
 	(PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | \
 	 PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT)
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "floor: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-/*
- * Forks PROG held on a pipe until it is seized, then lets it exec.
- * Returns its pid.
- */
-static pid_t
-launch(char **argv)
-{
-	int ready[2];
-	pid_t pid;
-	char go;
-
-	if (pipe2(ready, O_CLOEXEC) < 0)
-		die("pipe2");
-	pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (pid == 0) {
-		close(ready[1]);
-		if (read(ready[0], &go, 1) != 1)
-			_exit(127);
-		execvp(argv[0], argv);
-		fprintf(stderr, "floor: cannot run '%s': %s\n", argv[0],
-			strerror(errno));
-		_exit(127);
-	}
-	close(ready[0]);
-	if (ptrace(PTRACE_SEIZE, pid, 0L, (long)OPTIONS) < 0)
-		die("PTRACE_SEIZE");
-	if (write(ready[1], "", 1) != 1)
-		die("write");
-	close(ready[1]);
-	return pid;
-}
 
 static int
 is_stop_signal(int sig)
@@ -107,7 +69,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: floor PROG [ARGS...]\n");
 		return 2;
 	}
-	root = launch(argv + 1);
+	root = launch_seized(argv + 1, OPTIONS);
 	for (;;) {
 		tid = waitpid(-1, &status, __WALL);
 		if (tid < 0) {

@@ -22,12 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void
-die(const char *what)
-{
-	fprintf(stderr, "peak: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
+#define PROG_NAME "peak"
+#include "launch.h"
 
 /* Returns VmHWM of pid in KiB, or -1 when it cannot be read. */
 static long
@@ -48,36 +44,6 @@ read_hwm(pid_t pid)
 	return kib;
 }
 
-static pid_t
-launch(char **argv)
-{
-	int ready[2];
-	pid_t pid;
-	char go;
-
-	if (pipe2(ready, O_CLOEXEC) < 0)
-		die("pipe2");
-	pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (pid == 0) {
-		close(ready[1]);
-		if (read(ready[0], &go, 1) != 1)
-			_exit(127);
-		execvp(argv[0], argv);
-		fprintf(stderr, "peak: cannot run '%s': %s\n", argv[0],
-			strerror(errno));
-		_exit(127);
-	}
-	close(ready[0]);
-	if (ptrace(PTRACE_SEIZE, pid, 0L, (long)PTRACE_O_TRACEEXIT) < 0)
-		die("PTRACE_SEIZE");
-	if (write(ready[1], "", 1) != 1)
-		die("write");
-	close(ready[1]);
-	return pid;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -90,7 +56,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: peak OUTFILE PROG [ARGS...]\n");
 		return 2;
 	}
-	pid = launch(argv + 2);
+	pid = launch_seized(argv + 2, PTRACE_O_TRACEEXIT);
 	for (;;) {
 		if (waitpid(pid, &status, __WALL) < 0) {
 			if (errno == EINTR)
