@@ -47,7 +47,7 @@ struct address_space {
 	unsigned refs;
 	bool stale; /* a pc fell outside every module: read the maps again */
 	bool python_probed; /* python and other_pid_ns are filled in */
-	bool other_pid_ns; /* the process sees other pids than forktrace */
+	bool other_pid_ns; /* the process is in another pid namespace */
 	struct ft_python_runtime python; /* runtime 0: not CPython */
 };
 
@@ -941,6 +941,19 @@ push_frame(struct ft_frame *frames, size_t *count, size_t max,
 	return true;
 }
 
+/* Appends a Python frame, its strings interned, to frames. */
+static void
+push_python_frame(struct ft_stacks *stacks, struct ft_frame *frames,
+		  size_t *count, const struct ft_python_frame *from)
+{
+	struct ft_frame frame = { .python = true };
+
+	frame.function = intern(stacks, from->function);
+	frame.file = intern(stacks, from->file);
+	frame.line = from->line;
+	push_frame(frames, count, stacks->max_depth, &frame);
+}
+
 /*
  * Puts the Python frames of py in the place of the eval loop's frames of
  * the native stack: each C call of the eval loop ran the Python frames up
@@ -951,9 +964,10 @@ static void
 merge_python(struct ft_stacks *stacks, struct ft_stack *stack,
 	     struct ft_python_stack *py)
 {
-	struct ft_frame *merged;
 	bool only = stacks->python == FT_PYTHON_ONLY && py->count;
 	size_t count = 0, next = 0, i, evals = 0, entries = 0;
+	const char *note = py->note;
+	struct ft_frame *merged;
 
 	/*
 	 * At a stop inside the eval loop's own bookkeeping, as a signal or
@@ -968,51 +982,33 @@ merge_python(struct ft_stacks *stacks, struct ft_stack *stack,
 	if (py->count &&
 	    (evals > entries || (evals < entries && !stack->error &&
 				 stack->count < stacks->max_depth))) {
-		stack->python_gil = py->gil;
-		stack->python_note =
-			intern(stacks, "Python frames left out: the "
-				       "interpreter was between "
-				       "two frames");
-		python_stack_free(py);
-		return;
+		note = "Python frames left out: the interpreter was between "
+		       "two frames";
+		goto done;
 	}
-	merged = xcalloc(stacks->max_depth, sizeof(*merged));
 
+	merged = xcalloc(stacks->max_depth, sizeof(*merged));
 	for (i = 0; i < stack->count; i++) {
 		if (is_eval_frame(&stack->frames[i]) && next < py->count) {
-			bool entry;
-
+			/* This C call ran the frames up to its entry frame. */
 			do {
-				const struct ft_python_frame *from =
-					&py->frames[next++];
-				struct ft_frame frame = { .python = true };
-
-				frame.function = intern(stacks, from->function);
-				frame.file = intern(stacks, from->file);
-				frame.line = from->line;
-				entry = from->entry;
-				push_frame(merged, &count, stacks->max_depth,
-					   &frame);
-			} while (!entry && next < py->count);
+				push_python_frame(stacks, merged, &count,
+						  &py->frames[next]);
+			} while (!py->frames[next++].entry && next < py->count);
 			continue;
 		}
 		if (!only)
 			push_frame(merged, &count, stacks->max_depth,
 				   &stack->frames[i]);
 	}
-	for (; next < py->count; next++) {
-		struct ft_frame frame = { .python = true };
-
-		frame.function = intern(stacks, py->frames[next].function);
-		frame.file = intern(stacks, py->frames[next].file);
-		frame.line = py->frames[next].line;
-		push_frame(merged, &count, stacks->max_depth, &frame);
-	}
+	for (; next < py->count; next++)
+		push_python_frame(stacks, merged, &count, &py->frames[next]);
 	free(stack->frames);
 	stack->frames = merged;
 	stack->count = count;
+done:
 	stack->python_gil = py->gil;
-	stack->python_note = py->note ? intern(stacks, py->note) : NULL;
+	stack->python_note = note ? intern(stacks, note) : NULL;
 	stack->python_thread =
 		py->thread_name ? intern(stacks, py->thread_name) : NULL;
 	python_stack_free(py);
@@ -1110,7 +1106,7 @@ struct ft_stack_sample {
 	Dwarf_Word regs[17];
 	uint64_t stack_start;
 	size_t stack_len;
-	bool has_python; /* python holds the thread's Python frames */
+	bool has_python; /* python contains the thread's Python frames */
 	struct ft_python_stack python;
 	unsigned char stack[STACK_COPY_SIZE];
 };
