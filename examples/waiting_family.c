@@ -6,7 +6,7 @@
  *
  * Grandchild i exits 30 + i.  Child i exits 20 + i once its grandchild
  * exited 30 + i, and 1 otherwise.  The parent reports, without pids, what
- * its waitpid() sees of its children: "ready" once every member runs its
+ * its waitpid() returns for its children: "ready" once every member runs its
  * second thread, each stop and continue as it happens, and how each child
  * ended, in the children's order, at the end.  It exits 0 when each child
  * exited 20 + i, and 1 otherwise.  The report goes to stdout, or to the
@@ -164,7 +164,7 @@ child_index(const pid_t *children, pid_t pid)
 }
 
 /*
- * Reports each stop and continue of the children as waitpid() sees it,
+ * Reports each stop and continue of the children as waitpid() returns them,
  * until every child has ended.  Fills ends with their wait statuses.
  */
 static void

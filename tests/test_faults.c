@@ -58,7 +58,7 @@ hold_open(struct hold *hold)
 	assert_true(hold->fd >= 0);
 }
 
-/* Closes the last writer: every member's read of the FIFO sees EOF. */
+/* Closes the last writer, so every member's read of the FIFO ends. */
 static void
 hold_release(struct hold *hold)
 {
@@ -82,8 +82,8 @@ report_open(struct report *report)
 
 /*
  * Reads more of the report, pumping the live trace meanwhile when there is
- * one.  Returns false at EOF, which comes once every member that holds the
- * report (as its stdout) has ended, or after TRACE_TIMEOUT seconds.
+ * one.  Returns false at EOF, which comes once every member that has the
+ * report open (as its stdout) has ended, or after TRACE_TIMEOUT seconds.
  */
 static bool
 report_read_more(struct report *report, struct live_trace *live)
@@ -362,10 +362,10 @@ static const char family_report[] = "ready\n"
 				    "child 2: exit 22\n";
 
 /*
- * Kills forktrace with SIGKILL while it traces waiting_family, whose
- * parent root is a child of the test, and checks that every member runs on
- * with all its threads, untraced and not stopped, and that the family ends
- * as it would have without forktrace.
+ * Kills forktrace with SIGKILL while it traces waiting_family, whose root
+ * is a child of the test.  Checks that every member runs on with all its
+ * threads, untraced and not stopped, and that the family ends as it would
+ * have without forktrace.
  */
 static void
 check_family_outlives_tracer(struct live_trace *live, pid_t root,
@@ -496,7 +496,7 @@ count_signals(const struct trace_result *result, pid_t pid, const char *name,
 
 /*
  * A shell whose trap for the signal ends its sleeping child and exits 7.
- * /bin/true runs once $child is set, so its exit tells the test that the
+ * /bin/true runs once $child is set, so its exit shows the test that the
  * trap will find the child.
  */
 static void
@@ -734,7 +734,7 @@ member_stops_and_continues(void **state)
 	child = family_child(&live, 0);
 
 	signal_member(&live, child, SIGSTOP, "SIGSTOP", "stop");
-	/* Its parent sees it stopped, as without forktrace. */
+	/* Its parent's waitpid() reports it stopped, as without forktrace. */
 	report_wait_for(&report, "child 1 stopped by SIGSTOP\n", &live);
 	assert_threads_stopped(child, FAMILY_THREADS);
 	signal_member(&live, child, SIGCONT, "SIGCONT", "continue");

@@ -964,7 +964,7 @@ sigquit_without_detector_keeps_fork_note(void **state)
 	parent = (pid_t)json_int(fork, "pid");
 	child = (pid_t)json_int(fork, "child");
 	wait_for_sleep(child);
-	/* With the detector off, a snapshot still knows the fork's story. */
+	/* With the detector off, a snapshot still explains the fork's part. */
 	kill(live.pid, SIGQUIT);
 	snapshot = live_trace_next(&live, "snapshot", NULL);
 	assert_non_null(snapshot);

@@ -369,14 +369,13 @@ take_other_threads(struct tracer *t, const struct task *task)
 	return snapshot;
 }
 
-/* Handles a fork, vfork or clone event stop of the creating thread. */
 /*
  * Returns true when the clone event of task created a thread, not a
  * process.  pidfd_open() without PIDFD_THREAD accepts only a process's
- * leader, and rejects any other thread at once (EINVAL, or ENOENT since
- * Linux 6.9), which costs less than a path walk in /proc: that walk took
- * a tenth of forktrace's time in a thread-heavy program.  Kernels without
- * pidfd_open() fall back to /proc.
+ * leader and rejects any other thread at once, with EINVAL or, on recent
+ * kernels such as 6.18, ENOENT.  That costs less than a path walk in
+ * /proc, which took a tenth of forktrace's time in a thread-heavy
+ * program.  Kernels without pidfd_open() fall back to /proc.
  */
 static bool
 clone_creates_thread(const struct task *task, pid_t child_tid)
@@ -392,6 +391,7 @@ clone_creates_thread(const struct task *task, pid_t child_tid)
 	return procfs_is_thread_of(task->tgid, child_tid);
 }
 
+/* Handles a fork, vfork or clone event stop of the creating thread. */
 static void
 handle_new_child(struct tracer *t, struct task *task, unsigned ptrace_event)
 {

@@ -42,7 +42,7 @@ enum ft_pause_point {
 
 #define FT_HANG_AFTER_DEFAULT 10.0
 
-/* What stacks of CPython processes show. */
+/* The view of a CPython process's stacks, set by --python. */
 enum ft_python_mode {
 	FT_PYTHON_MERGED, /* Python frames in place of the eval loop's */
 	FT_PYTHON_OFF, /* native frames only */

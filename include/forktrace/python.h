@@ -35,7 +35,7 @@ struct ft_python_stack {
 	const char *note; /* why the frames are missing or cut, or NULL */
 };
 
-/* Where one address space keeps its interpreter, or that it has none. */
+/* The location of one address space's interpreter, if it has one. */
 struct ft_python_runtime {
 	uint64_t runtime; /* the address of _PyRuntime, 0 if not CPython */
 	unsigned version; /* PY_VERSION_HEX, e.g. 0x030b02f0 */
@@ -56,7 +56,7 @@ bool python_runtime_find(struct ft_python_runtime *runtime, pid_t tid,
  * Reads the Python frames of thread tid, which must be in a ptrace stop,
  * and with_name, the name of the threading.Thread that it runs.
  * native_tid is the thread's id in its own pid namespace, which CPython
- * records.  On a failure to read, the stack holds the frames read so far
+ * records.  On a failure to read, the stack contains the frames read so far
  * and a note.  Free it with python_stack_free().
  */
 void python_read_stack(const struct ft_python_runtime *runtime, pid_t tid,
