@@ -184,6 +184,53 @@ unwritable_output_file(void **state)
 }
 
 static void
+unwritable_picture_files(void **state)
+{
+	const char *trace[] = { "--trace=/nonexistent/dir/t.json", "true",
+				NULL };
+	const char *svg[] = { "--svg=/nonexistent/dir/t.svg", "true", NULL };
+	struct trace_result r;
+
+	(void)state;
+	assert_int_equal(forktrace_run(&r, trace), 0);
+	assert_int_equal(r.exit_code, 1);
+	assert_string_equal(r.err, "forktrace: cannot open "
+				   "'/nonexistent/dir/t.json': No such "
+				   "file or directory\n");
+	trace_result_free(&r);
+	assert_int_equal(forktrace_run(&r, svg), 0);
+	assert_int_equal(r.exit_code, 1);
+	assert_string_equal(r.err, "forktrace: cannot open "
+				   "'/nonexistent/dir/t.svg': No such "
+				   "file or directory\n");
+	trace_result_free(&r);
+}
+
+/* Two outputs given one file would write over each other. */
+static void
+one_file_for_two_outputs_refused(void **state)
+{
+	char dir[] = "/tmp/forktrace-cli-XXXXXX";
+	char path[64], twin[80];
+	const char *args[] = { "-o", path, "--trace", twin, "true", NULL };
+	struct trace_result r;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/out", dir);
+	snprintf(twin, sizeof(twin), "%s/../%s/out", dir, dir + 5);
+	assert_int_equal(forktrace_run(&r, args), 0);
+	assert_int_equal(r.exit_code, 1);
+	assert_non_null(strstr(r.err, "forktrace: --trace names the file "
+				      "that another output writes: '"));
+	/* One line. */
+	assert_ptr_equal(strchr(r.err, '\n'), r.err + strlen(r.err) - 1);
+	trace_result_free(&r);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void
 already_traced_program_refused(void **state)
 {
 	const char *command[] = { FT_BUILD_DIR "/forktrace", "-qq", "true",
@@ -656,6 +703,8 @@ main(void)
 		cmocka_unit_test(unknown_option_is_usage_error),
 		cmocka_unit_test(help_and_version_on_stdout),
 		cmocka_unit_test(unwritable_output_file),
+		cmocka_unit_test(unwritable_picture_files),
+		cmocka_unit_test(one_file_for_two_outputs_refused),
 		cmocka_unit_test(already_traced_program_refused),
 		cmocka_unit_test(quiet_prints_only_the_tree),
 		cmocka_unit_test(timeline_lines_and_wall_clock),

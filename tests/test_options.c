@@ -543,7 +543,8 @@ static const char *const long_options[] = {
 	"wall-clock",	 "quiet",	 "verbose",	   "stacks",
 	"stack-depth",	 "pause",	 "pause-match",	   "on-pause",
 	"pause-timeout", "kill-on-exit", "detach-on-exit", "help",
-	"version",	 "hang-after",	 "python",
+	"version",	 "hang-after",	 "python",	   "trace",
+	"svg",
 };
 
 /* Returns the --help text in a new buffer. */
@@ -722,6 +723,42 @@ options_python_modes(void **state)
 }
 
 static void
+options_trace_and_svg_files(void **state)
+{
+	struct parse_run run;
+
+	(void)state;
+	PARSE(&run, "prog");
+	assert_null(run.opts.trace_path);
+	assert_null(run.opts.svg_path);
+	parse_run_free(&run);
+
+	PARSE(&run, "--trace=t.json", "--svg", "t.svg", "prog");
+	assert_runs_prog(&run);
+	assert_string_equal(run.opts.trace_path, "t.json");
+	assert_string_equal(run.opts.svg_path, "t.svg");
+	parse_run_free(&run);
+
+	PARSE(&run, "--trace=", "prog");
+	assert_int_equal(run.result, FT_PARSE_ERROR);
+	assert_non_null(strstr(run.err, "forktrace: option '--trace' "
+					"requires a file name\n"));
+	parse_run_free(&run);
+
+	PARSE(&run, "--svg=", "prog");
+	assert_int_equal(run.result, FT_PARSE_ERROR);
+	assert_non_null(strstr(run.err, "forktrace: option '--svg' "
+					"requires a file name\n"));
+	parse_run_free(&run);
+
+	PARSE(&run, "-p", "1", "--snapshot", "--svg=t.svg");
+	assert_int_equal(run.result, FT_PARSE_ERROR);
+	assert_non_null(strstr(run.err, "--trace and --svg draw a timeline, "
+					"which --snapshot does not make\n"));
+	parse_run_free(&run);
+}
+
+static void
 options_stacks_lists(void **state)
 {
 	static const struct {
@@ -857,6 +894,7 @@ main(void)
 		cmocka_unit_test(options_hang_after_values),
 		cmocka_unit_test(options_stacks_lists),
 		cmocka_unit_test(options_python_modes),
+		cmocka_unit_test(options_trace_and_svg_files),
 	};
 
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);

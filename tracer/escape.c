@@ -211,3 +211,15 @@ escape_args(struct strbuf *sb, const char *args, size_t len, size_t max_width)
 		}
 	}
 }
+
+const char *
+message_text(const char *s)
+{
+	static struct strbuf texts[4];
+	static unsigned next;
+	struct strbuf *sb = &texts[next++ % 4];
+
+	strbuf_reset(sb);
+	escape_for_terminal(sb, s, strlen(s));
+	return strbuf_str(sb);
+}

@@ -1021,23 +1021,6 @@ exit_status(const struct tracer *t)
  * missing interpreter fails with ENOENT although the script exists, so the
  * message names the interpreter then.
  */
-/*
- * Returns s escaped for the terminal, for forktrace's own messages: a
- * program name or a path may hold bytes that drive a terminal.  The text
- * stays valid until the fourth call after this one.
- */
-static const char *
-safe(const char *s)
-{
-	static struct strbuf texts[4];
-	static unsigned next;
-	struct strbuf *sb = &texts[next++ % 4];
-
-	strbuf_reset(sb);
-	escape_for_terminal(sb, s, strlen(s));
-	return strbuf_str(sb);
-}
-
 static void
 report_exec_error(const char *command, int err)
 {
@@ -1059,11 +1042,11 @@ report_exec_error(const char *command, int err)
 		interpreter += strspn(interpreter, " \t");
 		interpreter[strcspn(interpreter, " \t\n")] = '\0';
 		error_msg("cannot run '%s': its interpreter '%s' was not found",
-			  safe(command), safe(interpreter));
+			  message_text(command), message_text(interpreter));
 		return;
 	}
 	errno = err;
-	perror_msg("cannot run '%s'", safe(command));
+	perror_msg("cannot run '%s'", message_text(command));
 }
 
 static FILE *
@@ -1075,7 +1058,8 @@ open_output(const struct ft_options *opts)
 		return stderr;
 	fp = fopen(opts->output_path, "we");
 	if (!fp)
-		perror_msg_and_die("cannot open '%s'", safe(opts->output_path));
+		perror_msg_and_die("cannot open '%s'",
+				   message_text(opts->output_path));
 	return fp;
 }
 

@@ -31,6 +31,8 @@ enum option_id {
 	OPT_SNAPSHOT,
 	OPT_HANG_AFTER,
 	OPT_PYTHON,
+	OPT_TRACE,
+	OPT_SVG,
 };
 
 struct option_spec {
@@ -52,6 +54,11 @@ static const struct option_spec option_specs[] = {
 	  "write the timeline and the tree to FILE instead of stderr" },
 	{ "json", OPT_JSON, no_argument, NULL,
 	  "write the events and the tree as JSON Lines" },
+	{ "trace", OPT_TRACE, required_argument, "FILE",
+	  "also write the timeline to FILE as a Chrome trace, for Perfetto "
+	  "UI and chrome://tracing" },
+	{ "svg", OPT_SVG, required_argument, "FILE",
+	  "also draw the timeline to FILE as an SVG picture" },
 	{ "wall-clock", OPT_WALL_CLOCK, no_argument, NULL,
 	  "print the time of day instead of seconds since the start" },
 	{ "quiet", OPT_QUIET, no_argument, NULL,
@@ -290,6 +297,19 @@ parse_pause(struct ft_options *opts, const char *when, FILE *err)
 	return false;
 }
 
+/* Takes the FILE of --NAME=FILE, which must not be empty. */
+static bool
+parse_file(const char **path, const char *name, const char *arg, FILE *err)
+{
+	if (!*arg) {
+		fprintf(err, "forktrace: option '--%s' requires a file name\n",
+			name);
+		return false;
+	}
+	*path = arg;
+	return true;
+}
+
 static bool
 parse_python(struct ft_options *opts, const char *mode, FILE *err)
 {
@@ -432,12 +452,18 @@ options_parse(struct ft_options *opts, int argc, char **argv, FILE *out,
 				return usage_error(err);
 			break;
 		case OPT_OUTPUT:
-			if (!*optarg) {
-				fprintf(err, "forktrace: option '--output' "
-					     "requires a file name\n");
+			if (!parse_file(&opts->output_path, "output", optarg,
+					err))
 				return usage_error(err);
-			}
-			opts->output_path = optarg;
+			break;
+		case OPT_TRACE:
+			if (!parse_file(&opts->trace_path, "trace", optarg,
+					err))
+				return usage_error(err);
+			break;
+		case OPT_SVG:
+			if (!parse_file(&opts->svg_path, "svg", optarg, err))
+				return usage_error(err);
 			break;
 		case OPT_JSON:
 			opts->json = true;
@@ -512,6 +538,11 @@ options_parse(struct ft_options *opts, int argc, char **argv, FILE *out,
 			     opts->pause_timeout)) {
 		fprintf(err, "forktrace: --pause-match, --on-pause and "
 			     "--pause-timeout need --pause\n");
+		return usage_error(err);
+	}
+	if (opts->snapshot && (opts->trace_path || opts->svg_path)) {
+		fprintf(err, "forktrace: --trace and --svg draw a timeline, "
+			     "which --snapshot does not make\n");
 		return usage_error(err);
 	}
 	if (opts->snapshot && !opts->attach_count) {

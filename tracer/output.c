@@ -1,9 +1,26 @@
-/* Choosing and freeing an output. */
+/*
+ * Choosing the outputs, and the fan-out that feeds several at once: the
+ * timeline on stderr or -o, and the files of --trace and --svg.
+ */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "forktrace/error.h"
+#include "forktrace/escape.h"
 #include "forktrace/output.h"
+#include "forktrace/xmalloc.h"
+
+#define MAX_OUTPUTS 3
+
+struct fanout {
+	struct ft_output base; /* base.fp is the timeline's stream */
+	struct ft_output *outs[MAX_OUTPUTS]; /* outs[0] writes the timeline */
+	const char *paths[MAX_OUTPUTS]; /* the files outs[1..] write */
+	unsigned count;
+};
 
 /* Colour only on a terminal, and never when NO_COLOR is set. */
 static bool
@@ -19,17 +36,132 @@ want_color(FILE *fp)
 	return isatty(fileno(fp));
 }
 
+static void
+fanout_begin(struct ft_output *out)
+{
+	struct fanout *f = (struct fanout *)out;
+
+	for (unsigned i = 0; i < f->count; i++)
+		f->outs[i]->ops->begin(f->outs[i]);
+}
+
+static void
+fanout_event(struct ft_output *out, const struct ft_event *event,
+	     const struct ft_process *process)
+{
+	struct fanout *f = (struct fanout *)out;
+
+	for (unsigned i = 0; i < f->count; i++)
+		f->outs[i]->ops->event(f->outs[i], event, process);
+}
+
+static void
+fanout_end(struct ft_output *out, const struct ft_family *family,
+	   const struct ft_summary *summary)
+{
+	struct fanout *f = (struct fanout *)out;
+
+	for (unsigned i = 0; i < f->count; i++)
+		f->outs[i]->ops->end(f->outs[i], family, summary);
+}
+
+static void
+fanout_snapshot(struct ft_output *out, const struct ft_family *family,
+		const struct ft_snapshot *snapshot)
+{
+	struct fanout *f = (struct fanout *)out;
+
+	for (unsigned i = 0; i < f->count; i++)
+		f->outs[i]->ops->snapshot(f->outs[i], family, snapshot);
+}
+
+static void
+fanout_free(struct ft_output *out)
+{
+	struct fanout *f = (struct fanout *)out;
+
+	for (unsigned i = 0; i < f->count; i++) {
+		FILE *fp = f->outs[i]->fp;
+
+		f->outs[i]->ops->free(f->outs[i]);
+		if (i > 0 && fclose(fp) != 0)
+			perror_msg("cannot write '%s'",
+				   message_text(f->paths[i]));
+	}
+	free(f);
+}
+
+static const struct ft_output_ops fanout_ops = {
+	.begin = fanout_begin,
+	.event = fanout_event,
+	.end = fanout_end,
+	.snapshot = fanout_snapshot,
+	.free = fanout_free,
+};
+
+static void
+setup(struct ft_output *out, const struct ft_options *opts, FILE *fp,
+      const struct timespec *start_wall)
+{
+	out->fp = fp;
+	out->opts = opts;
+	out->start_wall = *start_wall;
+}
+
+/* Returns true when two streams write to the same file. */
+static bool
+same_file(FILE *a, FILE *b)
+{
+	struct stat sa, sb;
+
+	if (fstat(fileno(a), &sa) < 0 || fstat(fileno(b), &sb) < 0)
+		return false;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino &&
+	       S_ISREG(sa.st_mode);
+}
+
+/* Opens the file of --NAME and adds its output to f. */
+static void
+add_file(struct fanout *f, struct ft_output *out, const char *name,
+	 const char *path)
+{
+	FILE *fp = fopen(path, "we");
+
+	if (!fp)
+		perror_msg_and_die("cannot open '%s'", message_text(path));
+	for (unsigned i = 0; i < f->count; i++)
+		if (same_file(fp, f->outs[i]->fp))
+			error_msg_and_die("--%s names the file that another "
+					  "output writes: '%s'",
+					  name, message_text(path));
+	setup(out, f->base.opts, fp, &f->base.start_wall);
+	f->paths[f->count] = path;
+	f->outs[f->count++] = out;
+}
+
 struct ft_output *
 output_new(const struct ft_options *opts, FILE *fp)
 {
 	struct ft_output *out =
 		opts->json ? output_json_new() : output_text_new();
+	struct timespec start_wall;
+	struct fanout *f;
 
-	out->fp = fp;
-	out->opts = opts;
+	clock_gettime(CLOCK_REALTIME, &start_wall);
+	setup(out, opts, fp, &start_wall);
 	out->color = !opts->json && want_color(fp);
-	clock_gettime(CLOCK_REALTIME, &out->start_wall);
-	return out;
+	if (!opts->trace_path && !opts->svg_path)
+		return out;
+
+	f = xcalloc(1, sizeof(*f));
+	f->base.ops = &fanout_ops;
+	setup(&f->base, opts, fp, &start_wall);
+	f->outs[f->count++] = out;
+	if (opts->trace_path)
+		add_file(f, output_trace_new(), "trace", opts->trace_path);
+	if (opts->svg_path)
+		add_file(f, output_svg_new(), "svg", opts->svg_path);
+	return &f->base;
 }
 
 void

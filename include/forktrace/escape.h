@@ -37,4 +37,11 @@ void escape_word(struct strbuf *sb, const char *s, size_t len);
 void escape_args(struct strbuf *sb, const char *args, size_t len,
 		 size_t max_width);
 
+/*
+ * Returns s escaped for the terminal, for forktrace's own messages: a
+ * program name or a path may hold bytes that drive a terminal.  The text
+ * stays valid until the fourth call after this one.
+ */
+const char *message_text(const char *s);
+
 #endif

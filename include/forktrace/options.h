@@ -54,6 +54,8 @@ struct ft_options {
 	pid_t attach_pids[FT_ATTACH_MAX]; /* -p: processes to attach to */
 	unsigned attach_count;
 	const char *output_path; /* -o; NULL for stderr */
+	const char *trace_path; /* --trace: a Chrome trace file, or NULL */
+	const char *svg_path; /* --svg: an SVG picture, or NULL */
 	bool json;
 	bool wall_clock; /* -t: time of day instead of time since start */
 	int quiet; /* -q: no timeline; -qq: no tree either */

@@ -48,12 +48,20 @@ struct ft_output {
 
 /*
  * Creates the output that opts requests, writing to fp (which the caller
- * keeps open until output_free()).
+ * keeps open until output_free()).  With --trace or --svg, it also opens
+ * those files and returns an output that feeds every one of them; it
+ * exits with a message when one cannot be opened.
  */
 struct ft_output *output_new(const struct ft_options *opts, FILE *fp);
 void output_free(struct ft_output *out);
 
 struct ft_output *output_text_new(void);
 struct ft_output *output_json_new(void);
+/*
+ * The file outputs.  Each writes its whole file at end(); free() does not
+ * close fp, which output_free() closes.
+ */
+struct ft_output *output_trace_new(void);
+struct ft_output *output_svg_new(void);
 
 #endif
