@@ -39,56 +39,56 @@ want_color(FILE *fp)
 static void
 fanout_begin(struct ft_output *out)
 {
-	struct fanout *f = (struct fanout *)out;
+	struct fanout *fan = (struct fanout *)out;
 
-	for (unsigned i = 0; i < f->count; i++)
-		f->outs[i]->ops->begin(f->outs[i]);
+	for (unsigned i = 0; i < fan->count; i++)
+		fan->outs[i]->ops->begin(fan->outs[i]);
 }
 
 static void
 fanout_event(struct ft_output *out, const struct ft_event *event,
 	     const struct ft_process *process)
 {
-	struct fanout *f = (struct fanout *)out;
+	struct fanout *fan = (struct fanout *)out;
 
-	for (unsigned i = 0; i < f->count; i++)
-		f->outs[i]->ops->event(f->outs[i], event, process);
+	for (unsigned i = 0; i < fan->count; i++)
+		fan->outs[i]->ops->event(fan->outs[i], event, process);
 }
 
 static void
 fanout_end(struct ft_output *out, const struct ft_family *family,
 	   const struct ft_summary *summary)
 {
-	struct fanout *f = (struct fanout *)out;
+	struct fanout *fan = (struct fanout *)out;
 
-	for (unsigned i = 0; i < f->count; i++)
-		f->outs[i]->ops->end(f->outs[i], family, summary);
+	for (unsigned i = 0; i < fan->count; i++)
+		fan->outs[i]->ops->end(fan->outs[i], family, summary);
 }
 
 static void
 fanout_snapshot(struct ft_output *out, const struct ft_family *family,
 		const struct ft_snapshot *snapshot)
 {
-	struct fanout *f = (struct fanout *)out;
+	struct fanout *fan = (struct fanout *)out;
 
-	for (unsigned i = 0; i < f->count; i++)
-		f->outs[i]->ops->snapshot(f->outs[i], family, snapshot);
+	for (unsigned i = 0; i < fan->count; i++)
+		fan->outs[i]->ops->snapshot(fan->outs[i], family, snapshot);
 }
 
 static void
 fanout_free(struct ft_output *out)
 {
-	struct fanout *f = (struct fanout *)out;
+	struct fanout *fan = (struct fanout *)out;
 
-	for (unsigned i = 0; i < f->count; i++) {
-		FILE *fp = f->outs[i]->fp;
+	for (unsigned i = 0; i < fan->count; i++) {
+		FILE *fp = fan->outs[i]->fp;
 
-		f->outs[i]->ops->free(f->outs[i]);
+		fan->outs[i]->ops->free(fan->outs[i]);
 		if (i > 0 && fclose(fp) != 0)
 			perror_msg("cannot write '%s'",
-				   message_text(f->paths[i]));
+				   message_text(fan->paths[i]));
 	}
-	free(f);
+	free(fan);
 }
 
 static const struct ft_output_ops fanout_ops = {
@@ -120,23 +120,23 @@ same_file(FILE *a, FILE *b)
 	       S_ISREG(sa.st_mode);
 }
 
-/* Opens the file of --NAME and adds its output to f. */
+/* Opens the file of --NAME and adds its output to fan. */
 static void
-add_file(struct fanout *f, struct ft_output *out, const char *name,
+add_file(struct fanout *fan, struct ft_output *out, const char *name,
 	 const char *path)
 {
 	FILE *fp = fopen(path, "we");
 
 	if (!fp)
 		perror_msg_and_die("cannot open '%s'", message_text(path));
-	for (unsigned i = 0; i < f->count; i++)
-		if (same_file(fp, f->outs[i]->fp))
+	for (unsigned i = 0; i < fan->count; i++)
+		if (same_file(fp, fan->outs[i]->fp))
 			error_msg_and_die("--%s names the file that another "
 					  "output writes: '%s'",
 					  name, message_text(path));
-	setup(out, f->base.opts, fp, &f->base.start_wall);
-	f->paths[f->count] = path;
-	f->outs[f->count++] = out;
+	setup(out, fan->base.opts, fp, &fan->base.start_wall);
+	fan->paths[fan->count] = path;
+	fan->outs[fan->count++] = out;
 }
 
 struct ft_output *
@@ -145,7 +145,7 @@ output_new(const struct ft_options *opts, FILE *fp)
 	struct ft_output *out =
 		opts->json ? output_json_new() : output_text_new();
 	struct timespec start_wall;
-	struct fanout *f;
+	struct fanout *fan;
 
 	clock_gettime(CLOCK_REALTIME, &start_wall);
 	setup(out, opts, fp, &start_wall);
@@ -153,15 +153,15 @@ output_new(const struct ft_options *opts, FILE *fp)
 	if (!opts->trace_path && !opts->svg_path)
 		return out;
 
-	f = xcalloc(1, sizeof(*f));
-	f->base.ops = &fanout_ops;
-	setup(&f->base, opts, fp, &start_wall);
-	f->outs[f->count++] = out;
+	fan = xcalloc(1, sizeof(*fan));
+	fan->base.ops = &fanout_ops;
+	setup(&fan->base, opts, fp, &start_wall);
+	fan->outs[fan->count++] = out;
 	if (opts->trace_path)
-		add_file(f, output_trace_new(), "trace", opts->trace_path);
+		add_file(fan, output_trace_new(), "trace", opts->trace_path);
 	if (opts->svg_path)
-		add_file(f, output_svg_new(), "svg", opts->svg_path);
-	return &f->base;
+		add_file(fan, output_svg_new(), "svg", opts->svg_path);
+	return &fan->base;
 }
 
 void
