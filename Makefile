@@ -6,6 +6,8 @@
 #   make check SANITIZE=1   the same, built with ASan and UBSan
 #   make check-valgrind     the integration tests, forktrace run under
 #                           valgrind memcheck; fails on a leak or an error
+#   make pythons      unpack Debian's CPython 3.13 and 3.14 into
+#                     build/pythons, for the Python tests to run too
 #   make bench        the benchmarks (docs/PERFORMANCE.md); exits 3 when a
 #                     target is missed
 #   make fuzz         the libFuzzer targets, for a bounded time each
@@ -74,7 +76,7 @@ TEST_HELPERS = $(BUILD)/obj/tests/harness.o
 TEST_CFLAGS = -DFT_SOURCE_DIR='"$(CURDIR)"' \
 	-DFT_BUILD_DIR='"$(abspath $(BUILD))"'
 
-.PHONY: all deps demo check check-build bench install uninstall clean style \
+.PHONY: all deps demo check check-build pythons bench install uninstall clean style \
 	fuzz fuzz-deps
 
 # Keep the objects that the test programs are linked from.
@@ -138,6 +140,10 @@ deps:
 		exit 1; fi; \
 	$$sudo apt-get update -qq && \
 	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing
+
+# Every build of the tests, sanitized or not, looks in build/pythons.
+pythons:
+	tests/pythons.sh build
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -23,26 +23,43 @@
 /* Thread states looked at in all: a guard against a cycle in the lists. */
 #define MAX_THREAD_STATES 4096
 
+/* The mark of the outermost frame of one C call of the eval loop. */
+enum entry_mark {
+	ENTRY_FLAG, /* 3.11: the frame's is_entry byte */
+	ENTRY_SHIM, /* 3.12 and later: a shim frame that the C stack owns */
+};
+
 struct python_layout {
 	unsigned version; /* major << 8 | minor */
 	/* _PyRuntimeState */
 	size_t runtime_interpreters_head;
+	bool gil_in_runtime; /* 3.11: one GIL, in the runtime state */
 	size_t runtime_gil_last_holder;
 	size_t runtime_gil_locked;
 	/* PyInterpreterState */
 	size_t interp_next;
 	size_t interp_threads_head;
+	size_t interp_ceval_gil; /* later: the GIL this interpreter uses */
+	/* struct _gil_runtime_state, later versions */
+	size_t gil_last_holder;
+	size_t gil_locked;
 	/* PyThreadState */
 	size_t tstate_next;
+	bool frame_in_cframe; /* 3.11: the frame is in tstate->cframe */
 	size_t tstate_cframe;
+	size_t tstate_current_frame;
 	size_t tstate_native_thread_id;
 	/* _PyCFrame */
 	size_t cframe_current_frame;
 	/* _PyInterpreterFrame */
 	size_t frame_code;
+	uint64_t code_tag_bits; /* 3.14's tagged stack references */
 	size_t frame_previous;
-	size_t frame_prev_instr;
+	size_t frame_instr; /* prev_instr, or instr_ptr from 3.13 */
+	enum entry_mark entry_mark;
 	size_t frame_is_entry;
+	size_t frame_owner;
+	uint8_t owner_cstack; /* FRAME_OWNED_BY_CSTACK */
 	size_t frame_localsplus; /* the first local: self in a method */
 	size_t frame_size; /* bytes read of a frame: up to its first local */
 	/* PyCodeObject */
@@ -58,7 +75,8 @@ struct python_layout {
 	size_t unicode_compact_data;
 	size_t bytes_size;
 	size_t bytes_data;
-	/* Instance attributes: types and their dictionaries' keys */
+	/* Instance attributes, 3.11 only: types and dictionaries' keys */
+	bool thread_names;
 	size_t object_type;
 	size_t type_flags;
 	unsigned long type_managed_dict_flag;
@@ -75,53 +93,157 @@ struct python_layout {
 };
 
 /*
- * TODO: a table for CPython 3.12, and reading the _Py_DebugOffsets that
- * 3.13 and later publish at the start of _PyRuntime.  No such CPython was
- * at hand to check them against.
+ * TODO: a table for CPython 3.12.  No such CPython was at hand to check
+ * one against: Debian has 3.11, and 3.13 and later describe themselves.
  */
-static const struct python_layout layouts[] = {
+static const struct python_layout python_3_11 = {
+	.version = 0x030b,
+	.runtime_interpreters_head = 40,
+	.gil_in_runtime = true,
+	.runtime_gil_last_holder = 368,
+	.runtime_gil_locked = 376,
+	.interp_next = 0,
+	.interp_threads_head = 16,
+	.tstate_next = 8,
+	.frame_in_cframe = true,
+	.tstate_cframe = 56,
+	.tstate_native_thread_id = 160,
+	.cframe_current_frame = 8,
+	.frame_code = 32,
+	.frame_previous = 48,
+	.frame_instr = 56,
+	.entry_mark = ENTRY_FLAG,
+	.frame_is_entry = 68,
+	.frame_localsplus = 72,
+	.frame_size = 80,
+	.code_firstlineno = 72,
+	.code_filename = 112,
+	.code_qualname = 128,
+	.code_linetable = 136,
+	.code_adaptive = 184,
+	.unicode_length = 16,
+	.unicode_state = 32,
+	.unicode_ascii_data = 48,
+	.unicode_compact_data = 72,
+	.bytes_size = 16,
+	.bytes_data = 32,
+	.thread_names = true,
+	.object_type = 8,
+	.type_flags = 168,
+	.type_managed_dict_flag = 1ul << 4,
+	.type_cached_keys = 872,
+	.object_values = -32,
+	.object_dict = -24,
+	.dict_keys = 32,
+	.dict_values = 40,
+	.keys_log2_index_bytes = 9,
+	.keys_kind = 10,
+	.keys_nentries = 24,
+	.keys_indices = 32,
+	.keys_kind_general = 0,
+};
+
+/*
+ * CPython 3.13 and later start _PyRuntime with _Py_DebugOffsets: the
+ * cookie "xdebugpy", the version, then the offsets of each structure's
+ * fields, every one a uint64_t.  The set of fields grows from version to
+ * version, so each gets the place of each field that forktrace reads, in
+ * words from the start.
+ */
+struct debug_places {
+	unsigned version; /* major << 8 | minor */
+	uint8_t owner_cstack;
+	bool tagged_code; /* f_executable is a tagged stack reference */
+	unsigned free_threaded;
+	unsigned interpreters_head;
+	unsigned interp_size, interp_next, interp_threads_head;
+	unsigned interp_ceval_gil, gil_runtime_state, gil_locked, gil_holder;
+	unsigned tstate_size, tstate_next, tstate_current_frame;
+	unsigned tstate_native_thread_id;
+	unsigned frame_size, frame_previous, frame_executable, frame_instr_ptr;
+	unsigned frame_localsplus, frame_owner;
+	unsigned code_size, code_filename, code_qualname, code_linetable;
+	unsigned code_firstlineno, code_adaptive;
+	unsigned bytes_size, bytes_ob_size, bytes_sval;
+	unsigned unicode_size, unicode_state, unicode_length, unicode_ascii;
+	unsigned count; /* words read: past the last place */
+};
+
+static const struct debug_places debug_places[] = {
 	{
-		/* CPython 3.11 */
-		.version = 0x030b,
-		.runtime_interpreters_head = 40,
-		.runtime_gil_last_holder = 368,
-		.runtime_gil_locked = 376,
-		.interp_next = 0,
-		.interp_threads_head = 16,
-		.tstate_next = 8,
-		.tstate_cframe = 56,
-		.tstate_native_thread_id = 160,
-		.cframe_current_frame = 8,
-		.frame_code = 32,
-		.frame_previous = 48,
-		.frame_prev_instr = 56,
-		.frame_is_entry = 68,
-		.frame_localsplus = 72,
-		.frame_size = 80,
-		.code_firstlineno = 72,
-		.code_filename = 112,
-		.code_qualname = 128,
-		.code_linetable = 136,
-		.code_adaptive = 184,
-		.unicode_length = 16,
-		.unicode_state = 32,
-		.unicode_ascii_data = 48,
-		.unicode_compact_data = 72,
-		.bytes_size = 16,
-		.bytes_data = 32,
-		.object_type = 8,
-		.type_flags = 168,
-		.type_managed_dict_flag = 1ul << 4,
-		.type_cached_keys = 872,
-		.object_values = -32,
-		.object_dict = -24,
-		.dict_keys = 32,
-		.dict_values = 40,
-		.keys_log2_index_bytes = 9,
-		.keys_kind = 10,
-		.keys_nentries = 24,
-		.keys_indices = 32,
-		.keys_kind_general = 0,
+		.version = 0x030d,
+		.owner_cstack = 3,
+		.free_threaded = 2,
+		.interpreters_head = 5,
+		.interp_size = 6,
+		.interp_next = 8,
+		.interp_threads_head = 9,
+		.interp_ceval_gil = 14,
+		.gil_runtime_state = 15,
+		.gil_locked = 17,
+		.gil_holder = 18,
+		.tstate_size = 19,
+		.tstate_next = 21,
+		.tstate_current_frame = 23,
+		.tstate_native_thread_id = 25,
+		.frame_size = 28,
+		.frame_previous = 29,
+		.frame_executable = 30,
+		.frame_instr_ptr = 31,
+		.frame_localsplus = 32,
+		.frame_owner = 33,
+		.code_size = 34,
+		.code_filename = 35,
+		.code_qualname = 37,
+		.code_linetable = 38,
+		.code_firstlineno = 39,
+		.code_adaptive = 43,
+		.bytes_size = 64,
+		.bytes_ob_size = 65,
+		.bytes_sval = 66,
+		.unicode_size = 67,
+		.unicode_state = 68,
+		.unicode_length = 69,
+		.unicode_ascii = 70,
+		.count = 71,
+	},
+	{
+		.version = 0x030e,
+		.owner_cstack = 3,
+		.tagged_code = true,
+		.free_threaded = 2,
+		.interpreters_head = 5,
+		.interp_size = 6,
+		.interp_next = 8,
+		.interp_threads_head = 9,
+		.interp_ceval_gil = 15,
+		.gil_runtime_state = 16,
+		.gil_locked = 18,
+		.gil_holder = 19,
+		.tstate_size = 22,
+		.tstate_next = 24,
+		.tstate_current_frame = 26,
+		.tstate_native_thread_id = 28,
+		.frame_size = 31,
+		.frame_previous = 32,
+		.frame_executable = 33,
+		.frame_instr_ptr = 34,
+		.frame_localsplus = 35,
+		.frame_owner = 36,
+		.code_size = 39,
+		.code_filename = 40,
+		.code_qualname = 42,
+		.code_linetable = 43,
+		.code_firstlineno = 44,
+		.code_adaptive = 48,
+		.bytes_size = 74,
+		.bytes_ob_size = 75,
+		.bytes_sval = 76,
+		.unicode_size = 77,
+		.unicode_state = 78,
+		.unicode_length = 79,
+		.unicode_ascii = 80,
+		.count = 81,
 	},
 };
 
@@ -152,11 +274,113 @@ word_at(const unsigned char *buf, size_t offset)
 	return value;
 }
 
+/*
+ * Fills l from the _Py_DebugOffsets at the start of the runtime state.
+ * Returns false, with a note in runtime, when they cannot be read or do
+ * not hold together.
+ */
+static bool
+layout_from_debug_offsets(struct python_layout *l,
+			  struct ft_python_runtime *runtime, pid_t tid,
+			  const struct debug_places *at)
+{
+	uint64_t words[96];
+
+	if (!read_memory(tid, runtime->runtime, words,
+			 at->count * sizeof(words[0])) ||
+	    memcmp(words, "xdebugpy", 8) != 0 ||
+	    words[1] >> 16 != runtime->version >> 16) {
+		snprintf(runtime->unavailable, sizeof(runtime->unavailable),
+			 "no debug offsets in CPython %u.%u",
+			 runtime->version >> 24,
+			 (runtime->version >> 16) & 0xff);
+		return false;
+	}
+	if (words[at->free_threaded]) {
+		snprintf(runtime->unavailable, sizeof(runtime->unavailable),
+			 "Python frames unavailable for free-threaded "
+			 "CPython %u.%u",
+			 runtime->version >> 24,
+			 (runtime->version >> 16) & 0xff);
+		return false;
+	}
+	/* Each field must lie inside its structure. */
+	if (words[at->interp_next] >= words[at->interp_size] ||
+	    words[at->interp_threads_head] >= words[at->interp_size] ||
+	    words[at->interp_ceval_gil] >= words[at->interp_size] ||
+	    words[at->gil_locked] >= words[at->interp_size] ||
+	    words[at->gil_holder] >= words[at->interp_size] ||
+	    words[at->gil_locked] < words[at->gil_runtime_state] ||
+	    words[at->gil_holder] < words[at->gil_runtime_state] ||
+	    words[at->tstate_next] >= words[at->tstate_size] ||
+	    words[at->tstate_current_frame] >= words[at->tstate_size] ||
+	    words[at->tstate_native_thread_id] >= words[at->tstate_size] ||
+	    words[at->frame_size] > 256 ||
+	    words[at->frame_previous] >= words[at->frame_size] ||
+	    words[at->frame_executable] >= words[at->frame_size] ||
+	    words[at->frame_instr_ptr] >= words[at->frame_size] ||
+	    words[at->frame_owner] >= words[at->frame_size] ||
+	    words[at->frame_localsplus] > words[at->frame_size] ||
+	    words[at->code_size] > 1024 ||
+	    words[at->code_filename] >= words[at->code_size] ||
+	    words[at->code_qualname] >= words[at->code_size] ||
+	    words[at->code_linetable] >= words[at->code_size] ||
+	    words[at->code_firstlineno] >= words[at->code_size] ||
+	    words[at->code_adaptive] > words[at->code_size] ||
+	    words[at->bytes_sval] > 64 || words[at->unicode_size] > 96 ||
+	    words[at->unicode_ascii] + 16 > words[at->unicode_size] ||
+	    words[at->unicode_state] >= words[at->unicode_size] ||
+	    words[at->unicode_length] >= words[at->unicode_size]) {
+		snprintf(runtime->unavailable, sizeof(runtime->unavailable),
+			 "invalid debug offsets in CPython %u.%u",
+			 runtime->version >> 24,
+			 (runtime->version >> 16) & 0xff);
+		return false;
+	}
+
+	memset(l, 0, sizeof(*l));
+	l->version = at->version;
+	l->runtime_interpreters_head = words[at->interpreters_head];
+	l->interp_next = words[at->interp_next];
+	l->interp_threads_head = words[at->interp_threads_head];
+	l->interp_ceval_gil = words[at->interp_ceval_gil];
+	l->gil_last_holder =
+		words[at->gil_holder] - words[at->gil_runtime_state];
+	l->gil_locked = words[at->gil_locked] - words[at->gil_runtime_state];
+	l->tstate_next = words[at->tstate_next];
+	l->tstate_current_frame = words[at->tstate_current_frame];
+	l->tstate_native_thread_id = words[at->tstate_native_thread_id];
+	l->frame_code = words[at->frame_executable];
+	l->code_tag_bits = at->tagged_code ? 3 : 0;
+	l->frame_previous = words[at->frame_previous];
+	l->frame_instr = words[at->frame_instr_ptr];
+	l->entry_mark = ENTRY_SHIM;
+	l->frame_owner = words[at->frame_owner];
+	l->owner_cstack = at->owner_cstack;
+	l->frame_localsplus = words[at->frame_localsplus];
+	l->frame_size = words[at->frame_size];
+	l->code_firstlineno = words[at->code_firstlineno];
+	l->code_filename = words[at->code_filename];
+	l->code_qualname = words[at->code_qualname];
+	l->code_linetable = words[at->code_linetable];
+	l->code_adaptive = words[at->code_adaptive];
+	l->unicode_length = words[at->unicode_length];
+	l->unicode_state = words[at->unicode_state];
+	l->unicode_ascii_data = words[at->unicode_ascii];
+	/* A compact string's utf8_length and utf8 come before its data. */
+	l->unicode_compact_data = words[at->unicode_ascii] + 16;
+	l->bytes_size = words[at->bytes_ob_size];
+	l->bytes_data = words[at->bytes_sval];
+	return true;
+}
+
 bool
 python_runtime_find(struct ft_python_runtime *runtime, pid_t tid,
 		    uint64_t runtime_addr, uint64_t version_addr)
 {
+	struct python_layout *l;
 	uint32_t hex = 0;
+	unsigned minor;
 	size_t i;
 
 	memset(runtime, 0, sizeof(*runtime));
@@ -165,14 +389,33 @@ python_runtime_find(struct ft_python_runtime *runtime, pid_t tid,
 		return false;
 	runtime->runtime = runtime_addr;
 	runtime->version = hex;
-	for (i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++)
-		if (layouts[i].version == hex >> 16)
-			runtime->layout = &layouts[i];
-	if (!runtime->layout)
-		snprintf(runtime->unavailable, sizeof(runtime->unavailable),
-			 "Python frames unavailable for CPython %u.%u",
-			 hex >> 24, (hex >> 16) & 0xff);
+	minor = hex >> 16;
+	snprintf(runtime->unavailable, sizeof(runtime->unavailable),
+		 "Python frames unavailable for CPython %u.%u", hex >> 24,
+		 (hex >> 16) & 0xff);
+	if (minor == python_3_11.version) {
+		runtime->layout = xmalloc(sizeof(*runtime->layout));
+		*runtime->layout = python_3_11;
+		return true;
+	}
+	for (i = 0; i < sizeof(debug_places) / sizeof(debug_places[0]); i++) {
+		if (debug_places[i].version != minor)
+			continue;
+		l = xmalloc(sizeof(*l));
+		if (layout_from_debug_offsets(l, runtime, tid,
+					      &debug_places[i]))
+			runtime->layout = l;
+		else
+			free(l);
+	}
 	return true;
+}
+
+void
+python_runtime_free(struct ft_python_runtime *runtime)
+{
+	free(runtime->layout);
+	runtime->layout = NULL;
 }
 
 /* Appends the UTF-8 encoding of code point c to out. */
@@ -359,7 +602,7 @@ python_line_for_index(const unsigned char *table, size_t len, int first_line,
 /* Returns the line that the frame's code runs, or 0. */
 static int
 frame_line(const struct python_layout *l, pid_t tid, const unsigned char *code,
-	   uint64_t code_addr, uint64_t prev_instr)
+	   uint64_t code_addr, uint64_t instr)
 {
 	uint64_t table_addr = word_at(code, l->code_linetable);
 	int first_line;
@@ -381,12 +624,12 @@ frame_line(const struct python_layout *l, pid_t tid, const unsigned char *code,
 		free(table);
 		return 0;
 	}
-	/* prev_instr comes from memory: compare before subtracting. */
-	if (prev_instr + 2 < code_addr + l->code_adaptive ||
-	    prev_instr - (code_addr + l->code_adaptive) > 8 * MAX_LINETABLE)
+	/* instr comes from memory: compare before subtracting. */
+	if (instr + 2 < code_addr + l->code_adaptive ||
+	    instr - (code_addr + l->code_adaptive) > 8 * MAX_LINETABLE)
 		index = -1;
 	else
-		index = ((int64_t)prev_instr -
+		index = ((int64_t)instr -
 			 (int64_t)(code_addr + l->code_adaptive)) /
 			2;
 	line = python_line_for_index(table, size, first_line, index);
@@ -458,6 +701,10 @@ current_frame(const struct python_layout *l, pid_t tid, uint64_t tstate)
 {
 	uint64_t cframe, frame;
 
+	if (!l->frame_in_cframe)
+		return read_word(tid, tstate + l->tstate_current_frame, &frame)
+			       ? frame
+			       : 0;
 	if (!read_word(tid, tstate + l->tstate_cframe, &cframe) ||
 	    !read_word(tid, cframe + l->cframe_current_frame, &frame))
 		return 0;
@@ -476,7 +723,7 @@ current_frame(const struct python_layout *l, pid_t tid, uint64_t tstate)
  */
 static uint64_t
 find_thread_state(const struct python_layout *l, pid_t tid, pid_t native_tid,
-		  uint64_t runtime)
+		  uint64_t runtime, uint64_t *found_interp)
 {
 	uint64_t interp, tstate, native, found = 0;
 	unsigned visited = 0;
@@ -491,6 +738,7 @@ find_thread_state(const struct python_layout *l, pid_t tid, pid_t native_tid,
 				       &native))
 				return found;
 			if (native == (uint64_t)native_tid) {
+				*found_interp = interp;
 				if (current_frame(l, tid, tstate))
 					return tstate;
 				if (!found)
@@ -503,6 +751,33 @@ find_thread_state(const struct python_layout *l, pid_t tid, pid_t native_tid,
 			return found;
 	}
 	return found;
+}
+
+/*
+ * Returns 1 when thread state tstate of interpreter interp holds the GIL,
+ * 0 when it does not, and -1 when that cannot be read.
+ */
+static int
+holds_gil(const struct python_layout *l, pid_t tid, uint64_t runtime,
+	  uint64_t interp, uint64_t tstate)
+{
+	uint64_t gil = runtime, holder;
+	int locked;
+
+	if (l->gil_in_runtime) {
+		if (!read_word(tid, runtime + l->runtime_gil_last_holder,
+			       &holder) ||
+		    !read_memory(tid, runtime + l->runtime_gil_locked, &locked,
+				 sizeof(locked)))
+			return -1;
+		return locked && holder == tstate;
+	}
+	/* Later versions keep a GIL per interpreter, which may be shared. */
+	if (!read_word(tid, interp + l->interp_ceval_gil, &gil) ||
+	    !read_word(tid, gil + l->gil_last_holder, &holder) ||
+	    !read_memory(tid, gil + l->gil_locked, &locked, sizeof(locked)))
+		return -1;
+	return locked && holder == tstate;
 }
 
 static void
@@ -518,6 +793,7 @@ add_python_frame(struct ft_python_stack *stack, char *function, char *file,
 	frame->file = file;
 	frame->line = line;
 	frame->entry = entry;
+	frame->entry_addr = 0;
 }
 
 void
@@ -526,8 +802,9 @@ python_read_stack(const struct ft_python_runtime *runtime, pid_t tid,
 		  struct ft_python_stack *stack)
 {
 	const struct python_layout *l = runtime->layout;
-	unsigned char frame[128], code[256];
-	uint64_t tstate, addr, holder, locked = 0, thread_object = 0;
+	unsigned char frame[256], code[1024 + sizeof(uint16_t)];
+	uint64_t tstate, interp = 0, addr, shim, thread_object = 0;
+	unsigned walked = 0;
 
 	memset(stack, 0, sizeof(*stack));
 	stack->gil = -1;
@@ -535,22 +812,20 @@ python_read_stack(const struct ft_python_runtime *runtime, pid_t tid,
 		stack->note = runtime->unavailable;
 		return;
 	}
-	tstate = find_thread_state(l, tid, native_tid, runtime->runtime);
+	tstate = find_thread_state(l, tid, native_tid, runtime->runtime,
+				   &interp);
 	if (!tstate) {
 		stack->note = "no Python thread state for this thread";
 		return;
 	}
-	if (read_word(tid, runtime->runtime + l->runtime_gil_last_holder,
-		      &holder) &&
-	    read_memory(tid, runtime->runtime + l->runtime_gil_locked, &locked,
-			sizeof(int)))
-		stack->gil = (int)locked && holder == tstate;
+	stack->gil = holds_gil(l, tid, runtime->runtime, interp, tstate);
 	addr = current_frame(l, tid, tstate);
 	while (addr) {
 		uint64_t code_addr;
 		char *function, *file;
 
-		if (stack->count == MAX_FRAMES) {
+		/* Shim frames count too, so that a cycle of them ends. */
+		if (stack->count == MAX_FRAMES || walked++ == 2 * MAX_FRAMES) {
 			stack->note = "Python stack cut at 512 frames";
 			return;
 		}
@@ -558,7 +833,24 @@ python_read_stack(const struct ft_python_runtime *runtime, pid_t tid,
 			stack->note = "cannot read a Python frame";
 			return;
 		}
-		code_addr = word_at(frame, l->frame_code);
+		shim = addr;
+		addr = word_at(frame, l->frame_previous);
+		/*
+		 * From 3.12, each C call of the eval loop links a shim frame
+		 * below its first Python frame: the frame above it is that
+		 * call's outermost.
+		 */
+		if (l->entry_mark == ENTRY_SHIM &&
+		    frame[l->frame_owner] == l->owner_cstack) {
+			if (stack->count &&
+			    !stack->frames[stack->count - 1].entry) {
+				stack->frames[stack->count - 1].entry = true;
+				stack->frames[stack->count - 1].entry_addr =
+					shim;
+			}
+			continue;
+		}
+		code_addr = word_at(frame, l->frame_code) & ~l->code_tag_bits;
 		if (!read_memory(tid, code_addr, code,
 				 l->code_adaptive + sizeof(uint16_t))) {
 			stack->note = "cannot read a Python code object";
@@ -573,14 +865,13 @@ python_read_stack(const struct ft_python_runtime *runtime, pid_t tid,
 		if (!file)
 			file = xstrdup("?");
 		/* threading's Thread objects run from their _bootstrap(). */
-		if (!strcmp(function, "Thread._bootstrap"))
+		if (l->thread_names && !strcmp(function, "Thread._bootstrap"))
 			thread_object = word_at(frame, l->frame_localsplus);
-		add_python_frame(
-			stack, function, file,
-			frame_line(l, tid, code, code_addr,
-				   word_at(frame, l->frame_prev_instr)),
-			frame[l->frame_is_entry] != 0);
-		addr = word_at(frame, l->frame_previous);
+		add_python_frame(stack, function, file,
+				 frame_line(l, tid, code, code_addr,
+					    word_at(frame, l->frame_instr)),
+				 l->entry_mark == ENTRY_FLAG &&
+					 frame[l->frame_is_entry] != 0);
 	}
 	if (with_name && thread_object)
 		stack->thread_name =

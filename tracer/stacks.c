@@ -39,7 +39,9 @@
 #define PAGE_SIZE_GUESS 4096
 /* Frames one pc can stand for: itself and the calls inlined into it. */
 #define MAX_INLINE_DEPTH 16
-#define NAME_BUCKETS	 4096
+/* The stack pointer's DWARF register: rsp on x86_64. */
+#define DWARF_SP     7
+#define NAME_BUCKETS 4096
 
 /* A Dwfl with the modules of one address space, shared after fork. */
 struct address_space {
@@ -245,6 +247,7 @@ release_space(struct address_space *space)
 {
 	if (--space->refs)
 		return;
+	python_runtime_free(&space->python);
 	dwfl_end(space->dwfl);
 	free(space);
 }
@@ -704,13 +707,16 @@ add_frame(struct ft_stack *stack, const struct ft_frame *frame)
 	stack->frames[stack->count++] = *frame;
 }
 
-/* Appends the frames that pc stands for; returns false when full. */
+/*
+ * Appends the frames that pc stands for, in the native frame whose stack
+ * pointer is sp; returns false when full.
+ */
 static bool
-add_frames_for_pc(struct capture *c, uint64_t pc, bool activation)
+add_frames_for_pc(struct capture *c, uint64_t pc, uint64_t sp, bool activation)
 {
 	uint64_t lookup = activation ? pc : pc - 1;
 	Dwfl_Module *mod = dwfl_addrmodule(c->dwfl, lookup);
-	struct ft_frame frame = { .pc = pc };
+	struct ft_frame frame = { .pc = pc, .sp = sp };
 	struct name_entry *entry;
 	size_t i;
 
@@ -746,16 +752,19 @@ frame_callback(Dwfl_Frame *state, void *arg)
 {
 	struct capture *c = arg;
 	Dwarf_Addr pc;
+	Dwarf_Word sp = 0;
 	bool activation;
 
 	if (!dwfl_frame_pc(state, &pc, &activation))
 		return DWARF_CB_ABORT;
+	if (dwfl_frame_reg(state, DWARF_SP, &sp) != 0)
+		sp = 0;
 	/* After a step by hand, libdw's first pc is a return address. */
 	if (c->stepped && c->dwfl_frames == 0)
 		activation = false;
 	c->dwfl_frames++;
-	return add_frames_for_pc(c, pc, activation) ? DWARF_CB_OK
-						    : DWARF_CB_ABORT;
+	return add_frames_for_pc(c, pc, sp, activation) ? DWARF_CB_OK
+							: DWARF_CB_ABORT;
 }
 
 /*
@@ -783,7 +792,7 @@ step_over_clone_wrapper(struct capture *c)
 	if (!memory_read(c->dwfl, c->regs[7], &return_address, c->stacks))
 		return;
 
-	add_frames_for_pc(c, c->regs[16], true);
+	add_frames_for_pc(c, c->regs[16], c->regs[7], true);
 	c->regs[16] = return_address;
 	c->regs[7] += 8;
 	c->stepped = true;
@@ -955,19 +964,71 @@ push_python_frame(struct ft_stacks *stacks, struct ft_frame *frames,
 }
 
 /*
- * Puts the Python frames of py in the place of the eval loop's frames of
- * the native stack: each C call of the eval loop ran the Python frames up
- * to one marked entry.  Python frames left over, when the native unwind
- * stopped early, go at the end.  Frees py.
+ * Finds the native frame whose stack holds addr: the first frame of the
+ * activation whose stack pointer is at or below addr and whose caller's
+ * is above it.  Returns stack->count when none does.
  */
-static void
-merge_python(struct ft_stacks *stacks, struct ft_stack *stack,
-	     struct ft_python_stack *py)
+static size_t
+frame_holding(const struct ft_stack *stack, uint64_t addr)
 {
-	bool only = stacks->python == FT_PYTHON_ONLY && py->count;
-	size_t count = 0, next = 0, i, evals = 0, entries = 0;
-	const char *note = py->note;
-	struct ft_frame *merged;
+	size_t i, next;
+
+	for (i = 0; i < stack->count; i = next) {
+		uint64_t sp = stack->frames[i].sp;
+
+		/* Inlined calls share their function's stack pointer. */
+		for (next = i + 1;
+		     next < stack->count && stack->frames[next].sp == sp;
+		     next++)
+			;
+		if (!sp || addr < sp)
+			continue;
+		if (next == stack->count || addr < stack->frames[next].sp)
+			return i;
+	}
+	return stack->count;
+}
+
+/*
+ * Gives each native frame the number of the segment of py that its C call
+ * of the eval loop ran, or -1: CPython 3.11 marks the call's outermost
+ * Python frame, and the frames between two marks are one segment.  From
+ * 3.12 the mark also tells where the call's native stack frame is; before,
+ * the calls are told by the eval loop's name.  Returns the number of
+ * segments placed, or -1 when the two stacks disagree.
+ */
+static long
+place_segments(const struct ft_stack *stack, const struct ft_python_stack *py,
+	       long *segment_of, bool complete)
+{
+	size_t i, segments = 0, evals = 0, placed = 0;
+	bool by_address = false;
+
+	for (i = 0; i < stack->count; i++)
+		segment_of[i] = -1;
+	for (i = 0; i < py->count; i++) {
+		segments += py->frames[i].entry;
+		by_address |= py->frames[i].entry_addr != 0;
+	}
+	if (by_address) {
+		size_t segment = 0, at, last = 0;
+
+		for (i = 0; i < py->count; i++) {
+			if (!py->frames[i].entry)
+				continue;
+			at = frame_holding(stack, py->frames[i].entry_addr);
+			if (at == stack->count || (placed && at <= last)) {
+				/* Not on the stack that was unwound. */
+				if (complete)
+					return -1;
+				break;
+			}
+			segment_of[at] = (long)segment++;
+			last = at;
+			placed++;
+		}
+		return (long)placed;
+	}
 
 	/*
 	 * At a stop inside the eval loop's own bookkeeping, as a signal or
@@ -976,25 +1037,54 @@ merge_python(struct ft_stacks *stacks, struct ft_stack *stack,
 	 * entry frame, unless the native unwind stopped short.
 	 */
 	for (i = 0; i < stack->count; i++)
-		evals += is_eval_frame(&stack->frames[i]);
-	for (i = 0; i < py->count; i++)
-		entries += py->frames[i].entry;
-	if (py->count &&
-	    (evals > entries || (evals < entries && !stack->error &&
-				 stack->count < stacks->max_depth))) {
+		if (is_eval_frame(&stack->frames[i]))
+			segment_of[i] = (long)evals++;
+	if (evals > segments || (evals < segments && complete))
+		return -1;
+	return (long)evals;
+}
+
+/*
+ * Puts the Python frames of py in the place of the eval loop's frames of
+ * the native stack, each C call of the eval loop by the segment of Python
+ * frames that it ran.  Python frames left over, when the native unwind
+ * stopped early, go at the end.  Frees py.
+ */
+static void
+merge_python(struct ft_stacks *stacks, struct ft_stack *stack,
+	     struct ft_python_stack *py)
+{
+	bool only = stacks->python == FT_PYTHON_ONLY && py->count;
+	bool complete = !stack->error && stack->count < stacks->max_depth;
+	size_t count = 0, next = 0, i;
+	const char *note = py->note;
+	struct ft_frame *merged;
+	long *segment_of;
+
+	if (!py->count)
+		goto done;
+	segment_of = xcalloc(stack->count + 1, sizeof(*segment_of));
+	if (place_segments(stack, py, segment_of, complete) < 0) {
 		note = "Python frames left out: the interpreter was between "
 		       "two frames";
+		free(segment_of);
 		goto done;
 	}
 
 	merged = xcalloc(stacks->max_depth, sizeof(*merged));
 	for (i = 0; i < stack->count; i++) {
-		if (is_eval_frame(&stack->frames[i]) && next < py->count) {
+		if (segment_of[i] >= 0 && next < py->count) {
+			uint64_t sp = stack->frames[i].sp;
+
 			/* This C call ran the frames up to its entry frame. */
 			do {
 				push_python_frame(stacks, merged, &count,
 						  &py->frames[next]);
 			} while (!py->frames[next++].entry && next < py->count);
+			/* The call's inlined frames go with it. */
+			while (sp && i + 1 < stack->count &&
+			       stack->frames[i + 1].sp == sp)
+				i++;
 			continue;
 		}
 		if (!only)
@@ -1003,6 +1093,7 @@ merge_python(struct ft_stacks *stacks, struct ft_stack *stack,
 	}
 	for (; next < py->count; next++)
 		push_python_frame(stacks, merged, &count, &py->frames[next]);
+	free(segment_of);
 	free(stack->frames);
 	stack->frames = merged;
 	stack->count = count;

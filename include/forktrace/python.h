@@ -24,6 +24,11 @@ struct ft_python_frame {
 	char *file; /* co_filename */
 	int line; /* 0 when unknown */
 	bool entry; /* the outermost frame of one C call of the eval loop */
+	/*
+	 * For an entry frame from 3.12 on: the address of the shim frame that
+	 * the C call put on its own native stack frame, or 0
+	 */
+	uint64_t entry_addr;
 };
 
 /* The Python frames of one thread, innermost first. */
@@ -39,18 +44,22 @@ struct ft_python_stack {
 struct ft_python_runtime {
 	uint64_t runtime; /* the address of _PyRuntime, 0 if not CPython */
 	unsigned version; /* PY_VERSION_HEX, e.g. 0x030b02f0 */
-	const struct python_layout *layout; /* NULL: the version is unknown */
-	char unavailable[64]; /* the note for an unknown version */
+	struct python_layout *layout; /* NULL: the version is unknown */
+	char unavailable[80]; /* the note for an unknown version */
 };
 
 /*
  * Finds the interpreter of process pid from the address of _PyRuntime
  * and of Py_Version, as found in its modules (0 when absent).  Reads the
  * version through the stopped thread tid.  Returns false when pid does
- * not run CPython.
+ * not run CPython.  CPython 3.11 has a layout of forktrace's own, and 3.13
+ * and later describe theirs in the _Py_DebugOffsets at the start of
+ * _PyRuntime.  Free the runtime with python_runtime_free().
  */
 bool python_runtime_find(struct ft_python_runtime *runtime, pid_t tid,
 			 uint64_t runtime_addr, uint64_t version_addr);
+
+void python_runtime_free(struct ft_python_runtime *runtime);
 
 /*
  * Reads the Python frames of thread tid, which must be in a ptrace stop,

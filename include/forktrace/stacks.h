@@ -28,6 +28,7 @@ struct ft_frame {
 	int line; /* source line, or 0 */
 	bool inlined; /* an inlined call inside the next frame */
 	bool python; /* a Python frame: function, file and line only */
+	uint64_t sp; /* the stack pointer in this frame, or 0 */
 };
 
 struct ft_stack {
