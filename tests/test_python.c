@@ -42,10 +42,12 @@ static const struct interpreter python_3_11 = {
 };
 static const struct interpreter python_3_13 = {
 	.path = FT_SOURCE_DIR "/build/pythons/python3.13",
+	.thread_names = true,
 	.shim_frames = true,
 };
 static const struct interpreter python_3_14 = {
 	.path = FT_SOURCE_DIR "/build/pythons/python3.14",
+	.thread_names = true,
 	.shim_frames = true,
 };
 

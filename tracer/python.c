@@ -75,14 +75,18 @@ struct python_layout {
 	size_t unicode_compact_data;
 	size_t bytes_size;
 	size_t bytes_data;
-	/* Instance attributes, 3.11 only: types and dictionaries' keys */
+	/* Instance attributes: types, their values and dictionaries' keys */
 	bool thread_names;
 	size_t object_type;
 	size_t type_flags;
 	unsigned long type_managed_dict_flag;
 	size_t type_cached_keys;
-	long object_values; /* PyDictValues * before the object */
+	long object_values; /* 3.11: PyDictValues * before the object */
 	long object_dict; /* its dictionary, once one was made */
+	unsigned long type_inline_values_flag; /* 3.13: values after it */
+	size_t type_basicsize;
+	size_t values_valid; /* 3.13: the byte that says they are in use */
+	size_t values_data; /* the first value of a PyDictValues */
 	size_t dict_keys;
 	size_t dict_values;
 	size_t keys_log2_index_bytes;
@@ -164,6 +168,7 @@ struct debug_places {
 	unsigned frame_localsplus, frame_owner;
 	unsigned code_size, code_filename, code_qualname, code_linetable;
 	unsigned code_firstlineno, code_adaptive;
+	unsigned ob_type, type_size, tp_name, tp_flags, ma_keys, ma_values;
 	unsigned bytes_size, bytes_ob_size, bytes_sval;
 	unsigned unicode_size, unicode_state, unicode_length, unicode_ascii;
 	unsigned count; /* words read: past the last place */
@@ -198,6 +203,12 @@ static const struct debug_places debug_places[] = {
 		.code_linetable = 38,
 		.code_firstlineno = 39,
 		.code_adaptive = 43,
+		.ob_type = 45,
+		.type_size = 46,
+		.tp_name = 47,
+		.tp_flags = 49,
+		.ma_keys = 57,
+		.ma_values = 58,
 		.bytes_size = 64,
 		.bytes_ob_size = 65,
 		.bytes_sval = 66,
@@ -236,6 +247,12 @@ static const struct debug_places debug_places[] = {
 		.code_linetable = 43,
 		.code_firstlineno = 44,
 		.code_adaptive = 48,
+		.ob_type = 51,
+		.type_size = 52,
+		.tp_name = 53,
+		.tp_flags = 55,
+		.ma_keys = 67,
+		.ma_values = 68,
 		.bytes_size = 74,
 		.bytes_ob_size = 75,
 		.bytes_sval = 76,
@@ -371,6 +388,32 @@ layout_from_debug_offsets(struct python_layout *l,
 	l->unicode_compact_data = words[at->unicode_ascii] + 16;
 	l->bytes_size = words[at->bytes_ob_size];
 	l->bytes_data = words[at->bytes_sval];
+
+	/*
+	 * The debug offsets leave out how an object keeps its attributes.
+	 * These are CPython's own layouts from 3.13: the values inline after
+	 * the object's tp_basicsize bytes, after four bytes of bookkeeping and
+	 * padding, or else a dictionary three words before the object.  A
+	 * heap type's cached keys follow the 55 slots of its method tables and
+	 * three more pointers.
+	 */
+	l->thread_names = true;
+	l->object_type = words[at->ob_type];
+	l->type_flags = words[at->tp_flags];
+	l->type_managed_dict_flag = 1ul << 4;
+	l->type_inline_values_flag = 1ul << 2;
+	l->type_basicsize = words[at->tp_name] + 8;
+	l->type_cached_keys = words[at->type_size] + 55 * 8 + 3 * 8;
+	l->object_dict = -24;
+	l->values_valid = 3;
+	l->values_data = 8;
+	l->dict_keys = words[at->ma_keys];
+	l->dict_values = words[at->ma_values];
+	l->keys_log2_index_bytes = 9;
+	l->keys_kind = 10;
+	l->keys_nentries = 24;
+	l->keys_indices = 32;
+	l->keys_kind_general = 0;
 	return true;
 }
 
@@ -653,14 +696,28 @@ read_str_attribute(const struct python_layout *l, pid_t tid, uint64_t obj,
 
 	if (!read_word(tid, obj + l->object_type, &type) ||
 	    !read_word(tid, type + l->type_flags, &flags) ||
-	    !(flags & l->type_managed_dict_flag) ||
-	    !read_word(tid, obj + l->object_values, &values) ||
-	    !read_word(tid, obj + l->object_dict, &dict))
+	    !(flags & l->type_managed_dict_flag))
 		return NULL;
+	if (flags & l->type_inline_values_flag) {
+		uint64_t basicsize;
+		uint8_t valid = 0;
+
+		if (!read_word(tid, type + l->type_basicsize, &basicsize) ||
+		    basicsize > 4096 ||
+		    !read_memory(tid, obj + basicsize + l->values_valid, &valid,
+				 1))
+			return NULL;
+		values = valid ? obj + basicsize : 0;
+	} else if (l->type_inline_values_flag) {
+		values = 0;
+	} else if (!read_word(tid, obj + l->object_values, &values)) {
+		return NULL;
+	}
 	if (values) {
 		if (!read_word(tid, type + l->type_cached_keys, &keys))
 			return NULL;
-	} else if (!dict || !read_word(tid, dict + l->dict_keys, &keys) ||
+	} else if (!read_word(tid, obj + l->object_dict, &dict) || !dict ||
+		   !read_word(tid, dict + l->dict_keys, &keys) ||
 		   !read_word(tid, dict + l->dict_values, &values)) {
 		return NULL;
 	}
@@ -687,7 +744,7 @@ read_str_attribute(const struct python_layout *l, pid_t tid, uint64_t obj,
 			continue;
 		/* A split table keeps its values apart from the keys. */
 		if (values)
-			read_word(tid, values + i * 8, &value);
+			read_word(tid, values + l->values_data + i * 8, &value);
 		else
 			read_word(tid, at + 8, &value);
 		return value ? read_unicode(l, tid, value) : NULL;
@@ -866,7 +923,8 @@ python_read_stack(const struct ft_python_runtime *runtime, pid_t tid,
 			file = xstrdup("?");
 		/* threading's Thread objects run from their _bootstrap(). */
 		if (l->thread_names && !strcmp(function, "Thread._bootstrap"))
-			thread_object = word_at(frame, l->frame_localsplus);
+			thread_object = word_at(frame, l->frame_localsplus) &
+					~l->code_tag_bits;
 		add_python_frame(stack, function, file,
 				 frame_line(l, tid, code, code_addr,
 					    word_at(frame, l->frame_instr)),
