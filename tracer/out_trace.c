@@ -33,6 +33,9 @@
 
 #define EMPTY_TRACE "{\"traceEvents\":[]}\n"
 
+/* Bytes of tracks to render before writing them */
+#define TRACKS_CHUNK (64 * 1024)
+
 enum span_kind {
 	SPAN_PAUSED, /* handed over to a debugger, until taken back */
 	SPAN_DEBUGGER, /* a debugger attached, until it detached */
@@ -58,15 +61,16 @@ struct segment {
 
 struct trace_output {
 	struct ft_output base;
-	/* Rendered events, each followed by ",\n": tracks and events */
-	struct strbuf tracks;
-	struct strbuf events;
+	/* Rendered events, each after ",\n" */
+	struct strbuf events; /* from the events of the run */
+	struct strbuf tracks; /* made at the end, not yet written */
 	struct strbuf *target; /* where keep_event() adds */
 	struct span *spans;
 	size_t span_count;
 	size_t span_capacity;
 	json_int_t last_flow_id;
-	bool written; /* the whole trace, or a failure to write it */
+	bool written; /* the file was started over with the whole trace */
+	bool listed; /* an event was written: the next needs its "," */
 	bool write_failed;
 };
 
@@ -97,9 +101,15 @@ static json_t *
 new_event(const char *name, const char *cat, const char *ph, uint64_t time_ns,
 	  pid_t pid, pid_t tid)
 {
-	return json_pack("{s:s, s:s, s:s, s:o, s:i, s:i}", "name", name, "cat",
-			 cat, "ph", ph, "ts", json_microseconds(time_ns), "pid",
-			 (int)pid, "tid", (int)tid);
+	json_t *event = json_pack("{s:s}", "name", name);
+
+	if (cat)
+		json_object_set_new(event, "cat", json_string(cat));
+	json_object_set_new(event, "ph", json_string(ph));
+	json_object_set_new(event, "ts", json_microseconds(time_ns));
+	json_object_set_new(event, "pid", json_integer(pid));
+	json_object_set_new(event, "tid", json_integer(tid));
+	return event;
 }
 
 /* Returns an instant event on the thread's track. */
@@ -113,6 +123,8 @@ new_instant(const char *name, const char *cat, const struct ft_event *event)
 	return instant;
 }
 
+static void write_events(struct trace_output *trace, struct strbuf *events);
+
 /* Renders an event to text, keeps it and releases it. */
 static void
 keep_event(struct trace_output *trace, json_t *event, json_t *args)
@@ -125,9 +137,13 @@ keep_event(struct trace_output *trace, json_t *event, json_t *args)
 	json_decref(event);
 	if (!text)
 		return;
-	strbuf_addstr(trace->target, text);
 	strbuf_add(trace->target, ",\n", 2);
+	strbuf_addstr(trace->target, text);
 	free(text);
+	/* The tracks are written as they are made, in pieces. */
+	if (trace->target == &trace->tracks &&
+	    trace->tracks.len >= TRACKS_CHUNK)
+		write_events(trace, &trace->tracks);
 }
 
 static void
@@ -521,7 +537,7 @@ static void
 add_metadata(struct trace_output *trace, const char *name, pid_t pid, pid_t tid,
 	     const char *key, json_t *value)
 {
-	json_t *event = new_event(name, "__metadata", "M", 0, pid, tid);
+	json_t *event = new_event(name, NULL, "M", 0, pid, tid);
 	json_t *args = json_object();
 
 	json_object_set_new(args, key, value);
@@ -682,8 +698,9 @@ add_process_tree(struct trace_output *trace, const struct ft_process *process,
 		     "sort_index", json_integer((*sort_index)++));
 	add_metadata(trace, "thread_name", process->pid, process->pid, "name",
 		     json_display_name(process_comm(process)));
-	add_metadata(trace, "thread_sort_index", process->pid, process->pid,
-		     "sort_index", json_integer(0));
+	if (process->threads)
+		add_metadata(trace, "thread_sort_index", process->pid,
+			     process->pid, "sort_index", json_integer(0));
 	for (i = 0; i < count; i++)
 		add_program_slice(trace, process, &segments[i], i + 1 == count);
 	for (thread = process->threads; thread; thread = thread->next)
@@ -771,35 +788,43 @@ json_other_data(const struct ft_output *out, const struct ft_family *family,
 	return other;
 }
 
-/*
- * Writes the whole trace over what the file holds.  Without a summary, the
- * trace ended before its end: the file gets the events seen so far.
- */
+/* Starts the file over: its old text, the empty trace, goes. */
 static void
-write_trace(struct trace_output *trace, const struct ft_family *family,
+start_file(struct trace_output *trace)
+{
+	static const char head[] = "{\"traceEvents\":[";
+	int fd = fileno(trace->base.fp);
+
+	trace->written = true;
+	if (is_regular_file(trace->base.fp) &&
+	    (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0))
+		report_write_error(trace);
+	write_all(trace, head, strlen(head));
+}
+
+/* Writes rendered events; the first of the file loses its ",". */
+static void
+write_events(struct trace_output *trace, struct strbuf *events)
+{
+	size_t skip = trace->listed || !events->len ? 0 : 1;
+
+	write_all(trace, events->buf + skip, events->len - skip);
+	trace->listed = trace->listed || events->len;
+	strbuf_reset(events);
+}
+
+/* Ends the list of events and the file. */
+static void
+finish_file(struct trace_output *trace, const struct ft_family *family,
 	    const struct ft_summary *summary)
 {
-	static const char head[] = "{\"traceEvents\":[\n";
 	static const char tail[] = "\n],\n\"displayTimeUnit\":\"ms\",\n"
 				   "\"otherData\":";
 	json_t *other = json_other_data(&trace->base, family, summary);
 	char *other_text = json_dumps(other, TRACE_FLAGS);
-	int fd = fileno(trace->base.fp);
 
 	json_decref(other);
-	trace->written = true;
-	/* The last event's ",\n" ends the list instead. */
-	if (trace->events.len)
-		trace->events.len -= 2;
-	else if (trace->tracks.len)
-		trace->tracks.len -= 2;
-	if (is_regular_file(trace->base.fp) &&
-	    (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0))
-		report_write_error(trace);
-	if (write_all(trace, head, strlen(head)) &&
-	    write_all(trace, trace->tracks.buf, trace->tracks.len) &&
-	    write_all(trace, trace->events.buf, trace->events.len) &&
-	    write_all(trace, tail, strlen(tail)) &&
+	if (write_all(trace, tail, strlen(tail)) &&
 	    write_all(trace, other_text, strlen(other_text)))
 		write_all(trace, "}\n", 2);
 	free(other_text);
@@ -814,6 +839,12 @@ trace_begin(struct ft_output *out)
 		write_all(trace, EMPTY_TRACE, strlen(EMPTY_TRACE));
 }
 
+/*
+ * Writes the tracks, made from the family as they are written, and then
+ * the events.  The tracks go first, so that a viewer that reads events
+ * with equal times in the file's order knows each slice before a flow
+ * binds to it.
+ */
 static void
 trace_end(struct ft_output *out, const struct ft_family *family,
 	  const struct ft_summary *summary)
@@ -822,12 +853,13 @@ trace_end(struct ft_output *out, const struct ft_family *family,
 	const struct ft_process *root;
 	unsigned sort_index = 1;
 
-	/* The tracks go first, so that a viewer reading the file in order
-	 * knows each slice before an event binds a flow to it. */
+	start_file(trace);
 	trace->target = &trace->tracks;
 	for (root = family_roots(family); root; root = root->next_sibling)
 		add_process_tree(trace, root, summary->time_ns, &sort_index);
-	write_trace(trace, family, summary);
+	write_events(trace, &trace->tracks);
+	write_events(trace, &trace->events);
+	finish_file(trace, family, summary);
 }
 
 static void
@@ -837,8 +869,11 @@ trace_free(struct ft_output *out)
 	size_t i;
 
 	/* forktrace ended before the trace did: keep what there is. */
-	if (!trace->written)
-		write_trace(trace, NULL, NULL);
+	if (!trace->written) {
+		start_file(trace);
+		write_events(trace, &trace->events);
+		finish_file(trace, NULL, NULL);
+	}
 	for (i = 0; i < trace->span_count; i++)
 		json_decref(trace->spans[i].args);
 	free(trace->spans);
