@@ -17,8 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "forktrace/family.h"
+#include "forktrace/hang.h"
+#include "forktrace/output.h"
+#include "forktrace/stacks.h"
+
+#include "events.h"
 #include "harness.h"
 
 /* A name that drives a terminal, with a newline and bytes not UTF-8. */
@@ -570,6 +577,167 @@ failed_exec_leaves_valid_trace(void **state)
 	trace_result_free(&r);
 }
 
+/* A trace output fed with hand-made events, as the tracer feeds it. */
+struct fed_trace {
+	struct ft_options opts;
+	struct ft_family *family;
+	struct ft_output *out;
+};
+
+static void
+fed_start(struct fed_trace *fed, const char *path)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	memset(fed, 0, sizeof(*fed));
+	fed->opts.trace_path = path;
+	fed->family = family_new();
+	family_add_root(fed->family, 100, FT_ORIGIN_ROOT, 0)->ppid = 1;
+	fed->out = output_trace_new();
+	fed->out->fp = fp;
+	fed->out->opts = &fed->opts;
+	fed->out->ops->begin(fed->out);
+}
+
+static void
+fed_event(struct fed_trace *fed, const struct ft_event *event)
+{
+	struct ft_process *process = family_process(fed->family, event->pid);
+
+	assert_true(family_apply(fed->family, event));
+	fed->out->ops->event(fed->out, event, process);
+}
+
+static void
+fed_finish(struct fed_trace *fed, uint64_t end_ns)
+{
+	struct ft_summary summary = { .time_ns = end_ns };
+	FILE *fp = fed->out->fp;
+
+	fed->out->ops->end(fed->out, fed->family, &summary);
+	output_free(fed->out);
+	assert_int_equal(fclose(fp), 0);
+	family_free(fed->family);
+}
+
+/* Returns the only event of phase ph and name on track pid/tid. */
+static json_t *
+only_event(const json_t *events, const char *ph, const char *name, pid_t pid,
+	   pid_t tid)
+{
+	json_t *event = find_event(events, ph, name, pid, tid, 0);
+
+	assert_non_null(event);
+	assert_null(find_event(events, ph, name, pid, tid, 1));
+	return event;
+}
+
+static void
+assert_slice_us(const json_t *slice, double ts, double dur)
+{
+	assert_true(fabs(number(slice, "ts") - ts) < 1e-9);
+	assert_true(fabs(number(slice, "dur") - dur) < 1e-9);
+}
+
+/*
+ * A pause with a debugger's visit, a stack, a hang report and members
+ * still running at the end, in microseconds: 2 fork, 3 thread, 4 pause,
+ * 5-6 debugger, 7 resume, 8 signal, 9 hang, 10 exit, 20 end.
+ */
+static void
+pauses_hangs_and_running_members(void **state)
+{
+	const char *path = trace_path("fed.json");
+	static const char argv[] = "prog\0-x";
+	char message[] = "it waits for itself";
+	struct ft_frame frames[] = {
+		{ .function = "main", .file = "/src/a.c", .line = 7 },
+		{ .module = "/lib/libc.so.6", .pc = 0x1234, .offset = 0x34 },
+	};
+	struct ft_stack stack = { .frames = frames, .count = 2 };
+	struct ft_hang_report report = { .pid = 101,
+					 .tid = 101,
+					 .deadlock = true,
+					 .cause = FT_HANG_THREADS,
+					 .message = message };
+	struct ft_event event;
+	struct fed_trace fed;
+	json_t *document, *events, *slice, *args, *expected;
+
+	(void)state;
+	fed_start(&fed, path);
+	event = exec_event(100, "/bin/prog", "prog", argv, sizeof(argv), 1000);
+	fed_event(&fed, &event);
+	event = creation_event(FT_EVENT_FORK, 100, 101, 2000);
+	event.stack = &stack;
+	fed_event(&fed, &event);
+	event = creation_event(FT_EVENT_THREAD, 101, 102, 3000);
+	fed_event(&fed, &event);
+	event = make_event(FT_EVENT_PAUSE, 101, 4000);
+	event.pause_point = "fork";
+	fed_event(&fed, &event);
+	event = make_event(FT_EVENT_DEBUGGER_ATTACH, 101, 5000);
+	event.debugger_pid = 999;
+	event.debugger_comm = "gdb";
+	fed_event(&fed, &event);
+	event = make_event(FT_EVENT_DEBUGGER_DETACH, 101, 6000);
+	fed_event(&fed, &event);
+	event = make_event(FT_EVENT_RESUME, 101, 7000);
+	event.resume_reason = "continued";
+	fed_event(&fed, &event);
+	event = make_event(FT_EVENT_SIGNAL, 100, 8000);
+	event.signo = SIGUSR1;
+	fed_event(&fed, &event);
+	event = make_event(FT_EVENT_HANG, 101, 9000);
+	event.hang = &report;
+	fed_event(&fed, &event);
+	event = exit_event(100, 100, 0, 10000);
+	fed_event(&fed, &event);
+	fed_finish(&fed, 20000);
+
+	events = load_trace(path, &document);
+	assert_events_well_formed(events);
+	slice = only_event(events, "X", "prog", 100, 100);
+	assert_slice_us(slice, 1, 9);
+	slice = only_event(events, "X", "prog", 101, 101);
+	assert_slice_us(slice, 2, 18);
+	args = json_object_get(slice, "args");
+	assert_true(json_is_true(json_object_get(args, "inherited")));
+	assert_string_equal(json_str(args, "ended"), "running");
+	slice = only_event(events, "X", "prog", 101, 102);
+	assert_slice_us(slice, 3, 17);
+	assert_string_equal(json_str(json_object_get(slice, "args"), "ended"),
+			    "running");
+
+	slice = only_event(events, "X", "paused", 101, 101);
+	assert_slice_us(slice, 4, 3);
+	args = json_object_get(slice, "args");
+	assert_string_equal(json_str(args, "at"), "fork");
+	assert_string_equal(json_str(args, "resume_reason"), "continued");
+	slice = only_event(events, "X", "debugger", 101, 101);
+	assert_slice_us(slice, 5, 1);
+	args = json_object_get(slice, "args");
+	assert_int_equal(json_int(args, "debugger"), 999);
+	assert_string_equal(json_str(args, "debugger_comm"), "gdb");
+
+	slice = only_event(events, "X", "fork", 100, 100);
+	assert_slice_us(slice, 2, 0);
+	expected =
+		json_pack("[s, s]", "main (a.c:7)", "0x1234 (libc.so.6+0x34)");
+	assert_true(json_equal(
+		json_object_get(json_object_get(slice, "args"), "stack"),
+		expected));
+	json_decref(expected);
+	assert_non_null(only_event(events, "i", "SIGUSR1", 100, 100));
+	args = json_object_get(only_event(events, "i", "deadlock", 101, 101),
+			       "args");
+	assert_string_equal(json_str(args, "cause"), "threads");
+	assert_string_equal(json_str(args, "message"), "it waits for itself");
+	assert_non_null(only_event(events, "i", "exit", 100, 100));
+	json_decref(document);
+}
+
 int
 main(void)
 {
@@ -581,6 +749,7 @@ main(void)
 		cmocka_unit_test(hostile_name_lossless),
 		cmocka_unit_test(write_failure_reported_once),
 		cmocka_unit_test(failed_exec_leaves_valid_trace),
+		cmocka_unit_test(pauses_hangs_and_running_members),
 	};
 
 	return cmocka_run_group_tests_name("trace", tests, NULL, NULL);
