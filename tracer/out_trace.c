@@ -7,7 +7,7 @@
  * report) is rendered to JSON text when it comes, and the text is kept.
  * The slices of programs and threads are made at the end from the family
  * model, which keeps every record until then, and the whole file is
- * written at once.  A regular file holds an empty trace from begin() on,
+ * written at the end.  A regular file contains an empty trace from begin() on,
  * so that it parses even when forktrace dies before the end.
  */
 #include <errno.h>
@@ -438,18 +438,23 @@ trace_snapshot(struct ft_output *out, const struct ft_family *family,
 
 /* --- The tracks of the family, at the end ------------------------------ */
 
-/* Returns the program that process ran at time_ns, inherited or its own. */
+/*
+ * Returns the program that process ran at time_ns: its own, or the one it
+ * inherited at the fork, looked up in its ancestors.
+ */
 static const struct ft_program *
 program_at(const struct ft_process *process, uint64_t time_ns)
 {
 	const struct ft_program *program, *found = NULL;
 
-	for (program = process->programs; program; program = program->next)
-		if (program->time_ns <= time_ns)
-			found = program;
-	if (found || !process->parent)
-		return found;
-	return program_at(process->parent, process->start_ns);
+	for (; process && !found; process = process->parent) {
+		for (program = process->programs; program;
+		     program = program->next)
+			if (program->time_ns <= time_ns)
+				found = program;
+		time_ns = process->start_ns;
+	}
+	return found;
 }
 
 /* Returns when the process's last slice ends. */
@@ -679,7 +684,11 @@ program_count(const struct ft_process *process)
 	return count;
 }
 
-/* Adds the tracks of a process and of its descendants, depth first. */
+/*
+ * Adds the tracks of a process and of its descendants, depth first.
+ * NOTE: members whose pids are the same, because the kernel reused one,
+ * share a track in a viewer, which shows the name of the last of them.
+ */
 static void
 add_process_tree(struct trace_output *trace, const struct ft_process *process,
 		 uint64_t summary_ns, unsigned *sort_index)
@@ -842,7 +851,7 @@ trace_begin(struct ft_output *out)
 /*
  * Writes the tracks, made from the family as they are written, and then
  * the events.  The tracks go first, so that a viewer that reads events
- * with equal times in the file's order knows each slice before a flow
+ * with equal times in the file's order has each slice before a flow
  * binds to it.
  */
 static void
