@@ -9,8 +9,6 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "forktrace/escape.h"
-#include "forktrace/handoff.h"
 #include "forktrace/hang.h"
 #include "forktrace/json_fields.h"
 #include "forktrace/output.h"
