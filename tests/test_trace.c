@@ -114,6 +114,18 @@ find_event(const json_t *events, const char *ph, const char *name, pid_t pid,
 	return NULL;
 }
 
+/* Returns the only event of phase ph and name on track pid/tid. */
+static json_t *
+only_event(const json_t *events, const char *ph, const char *name, pid_t pid,
+	   pid_t tid)
+{
+	json_t *event = find_event(events, ph, name, pid, tid, 0);
+
+	assert_non_null(event);
+	assert_null(find_event(events, ph, name, pid, tid, 1));
+	return event;
+}
+
 /* Returns the args of a metadata event, or NULL. */
 static json_t *
 metadata(const json_t *events, const char *name, pid_t pid, pid_t tid)
@@ -472,6 +484,77 @@ sigint_leaves_valid_trace(void **state)
 	trace_result_free(&live.result);
 }
 
+/* Starts sleep as the test's child; returns once it has exec'd. */
+static pid_t
+start_sleeper(void)
+{
+	int fds[2];
+	char byte;
+	pid_t pid;
+
+	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execlp("sleep", "sleep", "30", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	/* The exec closes the write end. */
+	assert_int_equal(read(fds[0], &byte, 1), 0);
+	close(fds[0]);
+	return pid;
+}
+
+/*
+ * Under -p, SIGINT lets go of the family at once: the process that runs
+ * on gets a slice to the end of the trace, marked detached.
+ */
+static void
+attached_process_detached_at_sigint(void **state)
+{
+	char option[PATH_MAX + 16], pid_text[16];
+	const char *path = trace_path("attach.json");
+	const char *options[] = { "-p", pid_text,
+				  trace_option(option, sizeof(option), path),
+				  NULL };
+	const char *command[] = { NULL };
+	const char *sleep_argv[] = { "sleep", "30", NULL };
+	struct live_trace live;
+	json_t *document, *events, *slice, *args, *attach, *detach;
+	pid_t sleeper = start_sleeper();
+	int status;
+
+	(void)state;
+	snprintf(pid_text, sizeof(pid_text), "%d", (int)sleeper);
+	assert_int_equal(live_trace_start(&live, options, command), 0);
+	assert_non_null(live_trace_next(&live, "attach", NULL));
+	kill(live.pid, SIGINT);
+	live_trace_finish(&live);
+	assert_false(live.result.timed_out);
+
+	events = load_trace(path, &document);
+	assert_events_well_formed(events);
+	assert_int_equal(assert_tracks_follow_tree(events, &live.result), 1);
+	assert_string_equal(
+		json_str(json_object_get(document, "otherData"), "interrupted"),
+		"SIGINT");
+	slice = only_event(events, "X", "sleep", sleeper, sleeper);
+	args = json_object_get(slice, "args");
+	assert_argv(slice, sleep_argv);
+	assert_string_equal(json_str(args, "ended"), "detached");
+	attach = only_event(events, "i", "attach", sleeper, sleeper);
+	detach = only_event(events, "i", "detach", sleeper, sleeper);
+	assert_true(number(slice, "ts") <= number(attach, "ts"));
+	assert_true(number(slice, "ts") + number(slice, "dur") >=
+		    number(detach, "ts"));
+
+	kill(sleeper, SIGKILL);
+	assert_int_equal(waitpid(sleeper, &status, 0), sleeper);
+	json_decref(document);
+	trace_result_free(&live.result);
+}
+
 /* Writes a copy of an example under name in the test's directory. */
 static const char *
 copy_example(const char *example, const char *name)
@@ -621,18 +704,6 @@ fed_finish(struct fed_trace *fed, uint64_t end_ns)
 	family_free(fed->family);
 }
 
-/* Returns the only event of phase ph and name on track pid/tid. */
-static json_t *
-only_event(const json_t *events, const char *ph, const char *name, pid_t pid,
-	   pid_t tid)
-{
-	json_t *event = find_event(events, ph, name, pid, tid, 0);
-
-	assert_non_null(event);
-	assert_null(find_event(events, ph, name, pid, tid, 1));
-	return event;
-}
-
 static void
 assert_slice_us(const json_t *slice, double ts, double dur)
 {
@@ -746,6 +817,7 @@ main(void)
 		cmocka_unit_test(thread_fork_flows_join_tracks),
 		cmocka_unit_test(exec_slices_named_by_program),
 		cmocka_unit_test(sigint_leaves_valid_trace),
+		cmocka_unit_test(attached_process_detached_at_sigint),
 		cmocka_unit_test(hostile_name_lossless),
 		cmocka_unit_test(write_failure_reported_once),
 		cmocka_unit_test(failed_exec_leaves_valid_trace),
