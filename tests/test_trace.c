@@ -426,6 +426,46 @@ exec_slices_named_by_program(void **state)
 	trace_result_free(&r);
 }
 
+/* The parent of a vfork waits, on its track, until the child execs. */
+static void
+vfork_wait_until_exec(void **state)
+{
+	char option[PATH_MAX + 16];
+	const char *path = trace_path("vfork.json");
+	const char *options[] = { trace_option(option, sizeof(option), path),
+				  NULL };
+	const char *command[] = { example_path("vfork_exec"), NULL };
+	struct trace_result r;
+	json_t *document, *events, *vfork, *wait, *exec_slice;
+	pid_t root, child;
+
+	(void)state;
+	assert_int_equal(trace_run(&r, options, command), 0);
+	assert_int_equal(r.exit_code, 0);
+	events = load_trace(path, &document);
+	assert_events_well_formed(events);
+	root = trace_root_pid(&r);
+	vfork = trace_event(&r, "vfork", root, 0);
+	assert_non_null(vfork);
+	child = (pid_t)json_int(vfork, "child");
+	assert_flow_of(events, vfork, child, child);
+
+	wait = only_event(events, "X", "vfork wait", root, root);
+	assert_int_equal(json_int(json_object_get(wait, "args"), "child"),
+			 child);
+	assert_string_equal(
+		json_str(json_object_get(wait, "args"), "released_by"), "exec");
+	exec_slice = program_slice(events, child, 1);
+	assert_non_null(exec_slice);
+	assert_string_equal(json_str(exec_slice, "name"), "sh");
+	assert_true(number(wait, "ts") ==
+		    number(program_slice(events, child, 0), "ts"));
+	assert_true(fabs(number(wait, "ts") + number(wait, "dur") -
+			 number(exec_slice, "ts")) < 0.001);
+	json_decref(document);
+	trace_result_free(&r);
+}
+
 /*
  * SIGINT makes forktrace follow the family to its end, and a second one
  * lets go of it: the file is whole, and the members still running end at
@@ -816,6 +856,7 @@ main(void)
 		cmocka_unit_test(fork_tree_flows_join_tracks),
 		cmocka_unit_test(thread_fork_flows_join_tracks),
 		cmocka_unit_test(exec_slices_named_by_program),
+		cmocka_unit_test(vfork_wait_until_exec),
 		cmocka_unit_test(sigint_leaves_valid_trace),
 		cmocka_unit_test(attached_process_detached_at_sigint),
 		cmocka_unit_test(hostile_name_lossless),

@@ -51,6 +51,13 @@ struct span {
 	json_t *args;
 };
 
+/* A thread that vfork() suspended until its child execs or ends. */
+struct vfork_wait {
+	const struct ft_process *child;
+	pid_t pid;
+	pid_t tid;
+};
+
 /* A program slice of a process: one per program it ran. */
 struct segment {
 	uint64_t start_ns;
@@ -68,6 +75,9 @@ struct trace_output {
 	struct span *spans;
 	size_t span_count;
 	size_t span_capacity;
+	struct vfork_wait *vfork_waits;
+	size_t vfork_wait_count;
+	size_t vfork_wait_capacity;
 	json_int_t last_flow_id;
 	bool written; /* the file was started over with the whole trace */
 	bool listed; /* an event was written: the next needs its "," */
@@ -246,6 +256,27 @@ add_creation(struct trace_output *trace, const struct ft_event *event)
 	keep_event(trace, flow, NULL);
 }
 
+/* Keeps a vfork, whose parent waits for the child's record to tell how long. */
+static void
+keep_vfork_wait(struct trace_output *trace, const struct ft_event *event,
+		const struct ft_process *process)
+{
+	const struct ft_process *child = process->last_child;
+	struct vfork_wait *wait;
+
+	/* The model has just added the child as the last one. */
+	if (!child || child->pid != event->child)
+		return;
+	if (trace->vfork_wait_count == trace->vfork_wait_capacity)
+		trace->vfork_waits =
+			xgrow(trace->vfork_waits, &trace->vfork_wait_capacity,
+			      sizeof(*trace->vfork_waits));
+	wait = &trace->vfork_waits[trace->vfork_wait_count++];
+	wait->child = child;
+	wait->pid = event->pid;
+	wait->tid = event->tid;
+}
+
 static void
 add_hang(struct trace_output *trace, const struct ft_event *event)
 {
@@ -386,8 +417,11 @@ trace_event(struct ft_output *out, const struct ft_event *event,
 	if (!process)
 		return;
 	switch (event->kind) {
-	case FT_EVENT_FORK:
 	case FT_EVENT_VFORK:
+		keep_vfork_wait(trace, event, process);
+		add_creation(trace, event);
+		return;
+	case FT_EVENT_FORK:
 	case FT_EVENT_THREAD:
 		add_creation(trace, event);
 		return;
@@ -722,6 +756,38 @@ add_process_tree(struct trace_output *trace, const struct ft_process *process,
 		add_process_tree(trace, child, summary_ns, sort_index);
 }
 
+/*
+ * Adds the slices of the threads that vfork() suspended: from the vfork
+ * to the child's first exec, or to its end.
+ */
+static void
+add_vfork_waits(struct trace_output *trace, uint64_t summary_ns)
+{
+	size_t i;
+
+	for (i = 0; i < trace->vfork_wait_count; i++) {
+		const struct vfork_wait *wait = &trace->vfork_waits[i];
+		const struct ft_process *child = wait->child;
+		uint64_t end_ns = process_end_ns(child, summary_ns);
+		uint64_t parent_end_ns =
+			process_end_ns(child->parent, summary_ns);
+		json_t *args = json_object();
+
+		if (child->programs && child->programs->time_ns < end_ns)
+			end_ns = child->programs->time_ns;
+		/* A parent killed while it waits ends the wait. */
+		if (end_ns > parent_end_ns)
+			end_ns = parent_end_ns;
+		json_object_set_new(args, "child", json_integer(child->pid));
+		json_object_set_new(
+			args, "released_by",
+			json_string(child->programs ? "exec"
+						    : process_state(child)));
+		add_slice(trace, json_string("vfork wait"), "fork", wait->pid,
+			  wait->tid, child->start_ns, end_ns, args);
+	}
+}
+
 /* --- Writing the file ------------------------------------------------- */
 
 static void
@@ -866,6 +932,7 @@ trace_end(struct ft_output *out, const struct ft_family *family,
 	trace->target = &trace->tracks;
 	for (root = family_roots(family); root; root = root->next_sibling)
 		add_process_tree(trace, root, summary->time_ns, &sort_index);
+	add_vfork_waits(trace, summary->time_ns);
 	write_events(trace, &trace->tracks);
 	write_events(trace, &trace->events);
 	finish_file(trace, family, summary);
@@ -886,6 +953,7 @@ trace_free(struct ft_output *out)
 	for (i = 0; i < trace->span_count; i++)
 		json_decref(trace->spans[i].args);
 	free(trace->spans);
+	free(trace->vfork_waits);
 	strbuf_release(&trace->tracks);
 	strbuf_release(&trace->events);
 	free(trace);
