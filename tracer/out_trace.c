@@ -256,7 +256,10 @@ add_creation(struct trace_output *trace, const struct ft_event *event)
 	keep_event(trace, flow, NULL);
 }
 
-/* Keeps a vfork, whose parent waits for the child's record to tell how long. */
+/*
+ * Records the caller and the child of a vfork.  At the end, the child's
+ * first exec or its end gives the length of the caller's wait.
+ */
 static void
 keep_vfork_wait(struct trace_output *trace, const struct ft_event *event,
 		const struct ft_process *process)
