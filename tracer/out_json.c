@@ -9,124 +9,13 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "forktrace/escape.h"
-#include "forktrace/handoff.h"
 #include "forktrace/hang.h"
+#include "forktrace/json_fields.h"
 #include "forktrace/output.h"
 #include "forktrace/stacks.h"
 #include "forktrace/xmalloc.h"
 
 #define JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(12))
-
-/* Seconds since the start, rounded to the microsecond. */
-static json_t *
-json_seconds(uint64_t ns)
-{
-	return json_real((double)((ns + 500) / 1000) / 1e6);
-}
-
-/*
- * Encodes a string from the traced family without loss: a JSON string when
- * it is valid UTF-8, otherwise {"hex": "..."} with every byte in hex.
- */
-static json_t *
-json_untrusted(const char *s, size_t len)
-{
-	static const char digits[] = "0123456789abcdef";
-	json_t *object;
-	char *hex;
-	size_t i;
-
-	if (utf8_is_valid(s, len))
-		return json_stringn(s, len);
-
-	hex = xmalloc(2 * len + 1);
-	for (i = 0; i < len; i++) {
-		hex[2 * i] = digits[(unsigned char)s[i] >> 4];
-		hex[2 * i + 1] = digits[(unsigned char)s[i] & 15];
-	}
-	hex[2 * len] = '\0';
-	object = json_pack("{s:s}", "hex", hex);
-	free(hex);
-	return object;
-}
-
-static json_t *
-json_untrusted_str(const char *s)
-{
-	return json_untrusted(s, strlen(s));
-}
-
-static json_t *
-json_args(const char *args, size_t len)
-{
-	json_t *array = json_array();
-	size_t i = 0;
-
-	while (i < len) {
-		size_t n = strnlen(args + i, len - i);
-
-		json_array_append_new(array, json_untrusted(args + i, n));
-		i += n + 1;
-	}
-	return array;
-}
-
-/* Adds exit_code, or signal and core_dumped, for a wait status. */
-static void
-add_status(json_t *object, int status)
-{
-	char name[16];
-
-	if (WIFEXITED(status)) {
-		json_object_set_new(object, "exit_code",
-				    json_integer(WEXITSTATUS(status)));
-		return;
-	}
-	json_object_set_new(object, "signal",
-			    json_string(signal_name(WTERMSIG(status), name)));
-	json_object_set_new(object, "core_dumped",
-			    json_boolean(WCOREDUMP(status)));
-}
-
-static void
-add_signal_fields(json_t *object, const struct ft_event *event)
-{
-	const char *code = signal_code_name(event->signo, event->si_code);
-	char name[16], addr[32];
-
-	json_object_set_new(object, "signal",
-			    json_string(signal_name(event->signo, name)));
-	json_object_set_new(object, "signo", json_integer(event->signo));
-	if (code)
-		json_object_set_new(object, "code", json_string(code));
-	if (event->has_sender) {
-		json_object_set_new(object, "sender",
-				    json_integer(event->sender_pid));
-		json_object_set_new(object, "sender_uid",
-				    json_integer(event->sender_uid));
-	}
-	if (event->has_addr) {
-		snprintf(addr, sizeof(addr), "0x%llx",
-			 (unsigned long long)event->fault_addr);
-		json_object_set_new(object, "addr", json_string(addr));
-	}
-}
-
-static void
-add_pause_fields(json_t *object, const struct ft_event *event)
-{
-	char command[128];
-
-	json_object_set_new(object, "at", json_string(event->pause_point));
-	if (event->pause_note)
-		json_object_set_new(object, "note",
-				    json_string(event->pause_note));
-	handoff_gdb_command(event->pid, command, sizeof(command));
-	json_object_set_new(object, "attach_command", json_string(command));
-	snprintf(command, sizeof(command), "kill -CONT %d", (int)event->pid);
-	json_object_set_new(object, "resume_command", json_string(command));
-}
 
 static json_t *json_thread_snapshot(const struct ft_thread_snapshot *thread);
 
@@ -145,105 +34,11 @@ json_threads(const struct ft_snapshot *snapshot, pid_t pid)
 	return threads;
 }
 
-static json_t *
-json_hex(uint64_t value)
-{
-	char hex[24];
-
-	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)value);
-	return json_string(hex);
-}
-
-static json_t *
-json_pids(const pid_t *pids, size_t count)
-{
-	json_t *array = json_array();
-	size_t i;
-
-	for (i = 0; i < count; i++)
-		json_array_append_new(array, json_integer(pids[i]));
-	return array;
-}
-
-/* What the report's thread waits on, as an object. */
-static json_t *
-json_wait(const struct ft_hang_report *report)
-{
-	const struct ft_wait *wait = &report->wait;
-	json_t *object = json_object(), *fds;
-	unsigned i;
-
-	json_object_set_new(object, "kind",
-			    json_string(wait_kind_name(wait->kind)));
-	json_object_set_new(object, "timed", json_boolean(wait->timed));
-	switch (wait->kind) {
-	case FT_WAIT_FUTEX:
-		json_object_set_new(object, "address",
-				    json_hex(wait->futex_addr));
-		json_object_set_new(object, "shared",
-				    json_boolean(wait->futex_shared));
-		if (wait->futex_mutex)
-			json_object_set_new(object, "mutex_owner",
-					    json_integer(wait->futex_owner));
-		break;
-	case FT_WAIT_CHILD:
-		json_object_set_new(object, "child", json_integer(wait->child));
-		break;
-	case FT_WAIT_READ:
-	case FT_WAIT_WRITE:
-	case FT_WAIT_ACCEPT:
-	case FT_WAIT_POLL:
-		fds = json_array();
-		for (i = 0; i < wait->fd_count; i++)
-			json_array_append_new(fds, json_integer(wait->fds[i]));
-		json_object_set_new(object, "fds", fds);
-		if (report->wait_file[0])
-			json_object_set_new(
-				object, "file",
-				json_untrusted_str(report->wait_file));
-		break;
-	default:
-		break;
-	}
-	return object;
-}
-
 /* The fields of a hang report, for a hang event or a snapshot. */
 static void
 add_hang_fields(json_t *object, const struct ft_hang_report *report)
 {
-	json_t *evidence = json_array();
-	size_t i;
-
-	json_object_set_new(object, "deadlock", json_boolean(report->deadlock));
-	json_object_set_new(object, "cause",
-			    json_string(hang_cause_name(report->cause)));
-	json_object_set_new(object, "message",
-			    json_untrusted_str(report->message));
-	if (report->blocked_ns)
-		json_object_set_new(object, "blocked_for",
-				    json_seconds(report->blocked_ns));
-	json_object_set_new(object, "thread", json_integer(report->tid));
-	json_object_set_new(object, "waits_on", json_wait(report));
-	for (i = 0; i < report->evidence_count; i++)
-		json_array_append_new(evidence,
-				      json_untrusted_str(report->evidence[i]));
-	json_object_set_new(object, "evidence", evidence);
-	json_object_set_new(object, "related",
-			    json_pids(report->related, report->related_count));
-	if (report->owner_tid)
-		json_object_set_new(object, "owner",
-				    json_integer(report->owner_tid));
-	if (report->peer_pid) {
-		json_t *peer = json_object();
-
-		json_object_set_new(peer, "pid",
-				    json_integer(report->peer_pid));
-		add_status(peer, report->peer_status);
-		json_object_set_new(peer, "end",
-				    json_seconds(report->peer_end_ns));
-		json_object_set_new(object, "peer", peer);
-	}
+	json_add_hang_report(object, report);
 	if (report->threads)
 		json_object_set_new(object, "threads",
 				    json_threads(report->threads, 0));
@@ -285,14 +80,14 @@ add_event_fields(json_t *object, const struct ft_event *event,
 	case FT_EVENT_EXIT:
 		if (event->thread)
 			json_object_set_new(object, "thread", json_true());
-		add_status(object, event->status);
+		json_add_status(object, event->status);
 		if (!event->thread)
 			json_object_set_new(object, "duration",
 					    json_seconds(process->end_ns -
 							 process->start_ns));
 		break;
 	case FT_EVENT_SIGNAL:
-		add_signal_fields(object, event);
+		json_add_signal_fields(object, event);
 		break;
 	case FT_EVENT_STOP:
 		json_object_set_new(
@@ -302,7 +97,7 @@ add_event_fields(json_t *object, const struct ft_event *event,
 				    json_integer(event->signo));
 		break;
 	case FT_EVENT_PAUSE:
-		add_pause_fields(object, event);
+		json_add_pause_fields(object, event);
 		break;
 	case FT_EVENT_DEBUGGER_ATTACH:
 	case FT_EVENT_DEBUGGER_DETACH:
@@ -490,7 +285,7 @@ json_thread(const struct ft_thread *thread)
 	if (thread->ended) {
 		json_object_set_new(object, "end",
 				    json_seconds(thread->end_ns));
-		add_status(object, thread->status);
+		json_add_status(object, thread->status);
 	}
 	return object;
 }
@@ -513,7 +308,7 @@ json_process(const struct ft_process *process)
 		json_object_set_new(object, "end",
 				    json_seconds(process->end_ns));
 	if (process->ended)
-		add_status(object, process->status);
+		json_add_status(object, process->status);
 	else if (process->lost)
 		json_object_set_new(object, "lost", json_true());
 	else

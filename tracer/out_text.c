@@ -231,51 +231,6 @@ add_indent(struct strbuf *sb, unsigned depth)
 	strbuf_pad(sb, INDENT_WIDTH * depth);
 }
 
-static const char *
-base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash ? slash + 1 : path;
-}
-
-/* Appends "function (file:line)" or "function+0xOFF (module)". */
-static void
-add_frame(struct strbuf *sb, const struct ft_frame *frame)
-{
-	const char *module = frame->module ? base_name(frame->module) : NULL;
-
-	if (frame->function) {
-		escape_for_terminal(sb, frame->function,
-				    strlen(frame->function));
-		if (frame->file && (frame->line || frame->python)) {
-			/* A Python frame has a file even without a line. */
-			strbuf_addstr(sb, " (");
-			escape_for_terminal(sb, base_name(frame->file),
-					    strlen(base_name(frame->file)));
-			if (frame->line)
-				strbuf_addf(sb, ":%d", frame->line);
-			strbuf_addch(sb, ')');
-		} else {
-			strbuf_addf(sb, "+0x%llx",
-				    (unsigned long long)frame->offset);
-			if (module) {
-				strbuf_addstr(sb, " (");
-				escape_for_terminal(sb, module, strlen(module));
-				strbuf_addch(sb, ')');
-			}
-		}
-	} else if (module) {
-		strbuf_addf(sb, "0x%llx (", (unsigned long long)frame->pc);
-		escape_for_terminal(sb, module, strlen(module));
-		strbuf_addf(sb, "+0x%llx)", (unsigned long long)frame->offset);
-	} else {
-		strbuf_addf(sb, "0x%llx", (unsigned long long)frame->pc);
-	}
-	if (frame->inlined)
-		strbuf_addstr(sb, " [inlined]");
-}
-
 /* Returns true when a frame from first to before end is a Python frame. */
 static bool
 has_python_before(const struct ft_stack *stack, size_t first, size_t end)
@@ -325,7 +280,7 @@ add_stack(const struct ft_output *out, struct strbuf *sb,
 		}
 		strbuf_pad(sb, indent);
 		strbuf_addstr(sb, "at ");
-		add_frame(sb, &stack->frames[i]);
+		stack_frame_text(sb, &stack->frames[i], escape_for_terminal);
 		strbuf_addch(sb, '\n');
 		shown++;
 	}

@@ -1312,3 +1312,52 @@ stack_startup_suffix(const struct ft_stack *stack)
 	}
 	return n;
 }
+
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+static void
+add_part(struct strbuf *sb, const char *s, ft_text_adder add_text)
+{
+	add_text(sb, s, strlen(s));
+}
+
+void
+stack_frame_text(struct strbuf *sb, const struct ft_frame *frame,
+		 ft_text_adder add_text)
+{
+	const char *module = frame->module ? base_name(frame->module) : NULL;
+
+	if (frame->function) {
+		add_part(sb, frame->function, add_text);
+		if (frame->file && (frame->line || frame->python)) {
+			/* A Python frame has a file even without a line. */
+			strbuf_addstr(sb, " (");
+			add_part(sb, base_name(frame->file), add_text);
+			if (frame->line)
+				strbuf_addf(sb, ":%d", frame->line);
+			strbuf_addch(sb, ')');
+		} else {
+			strbuf_addf(sb, "+0x%llx",
+				    (unsigned long long)frame->offset);
+			if (module) {
+				strbuf_addstr(sb, " (");
+				add_part(sb, module, add_text);
+				strbuf_addch(sb, ')');
+			}
+		}
+	} else if (module) {
+		strbuf_addf(sb, "0x%llx (", (unsigned long long)frame->pc);
+		add_part(sb, module, add_text);
+		strbuf_addf(sb, "+0x%llx)", (unsigned long long)frame->offset);
+	} else {
+		strbuf_addf(sb, "0x%llx", (unsigned long long)frame->pc);
+	}
+	if (frame->inlined)
+		strbuf_addstr(sb, " [inlined]");
+}

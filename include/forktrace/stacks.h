@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "forktrace/options.h"
+#include "forktrace/strbuf.h"
 
 /* One frame, innermost first.  Strings belong to the stacks cache. */
 struct ft_frame {
@@ -95,5 +96,16 @@ size_t stack_libc_prefix(const struct ft_stack *stack);
  * can leave out.
  */
 size_t stack_startup_suffix(const struct ft_stack *stack);
+
+/* Appends len bytes of s to sb, escaped as the reader of sb needs. */
+typedef void (*ft_text_adder)(struct strbuf *sb, const char *s, size_t len);
+
+/*
+ * Appends a frame as one line: "function (file:line)", or
+ * "function+0xOFF (module)" without a source line, with " [inlined]" for
+ * an inlined call.  The names go through add_text.
+ */
+void stack_frame_text(struct strbuf *sb, const struct ft_frame *frame,
+		      ft_text_adder add_text);
 
 #endif
