@@ -23,7 +23,7 @@ WERROR ?= 1
 
 # Debian packages needed to build and test; 'make deps' installs the missing.
 DEB_PACKAGES = gcc g++ make pkg-config libdw-dev libelf-dev libjansson-dev \
-	libcmocka-dev gdb python3 valgrind
+	libcmocka-dev gdb python3 valgrind libxml2-utils
 # Optional, for 'make fuzz' only: clang and libFuzzer's runtime, which
 # clang-14 recommends but does not require.
 FUZZ_PACKAGES = clang libclang-rt-14-dev
