@@ -16,20 +16,22 @@
 #include "forktrace/xmalloc.h"
 
 /* The picture's geometry, in px. */
-#define WIDTH	       1200
-#define MARGIN	       10
-#define PLOT_LEFT      350 /* the time axis starts here, after the labels */
-#define PLOT_RIGHT     (WIDTH - 20)
-#define AXIS_Y	       76
-#define ROWS_TOP       84
-#define ROW_HEIGHT     18
-#define BAR_HEIGHT     10
-#define INDENT_WIDTH   12
-#define INDENT_MAX     16 /* deeper rows are drawn at this depth */
-#define CHAR_WIDTH     6 /* an estimate for the 10 and 11 px labels */
-#define MAX_TICKS      10
-#define TITLE_ARGS     200 /* columns of an argument vector in a tooltip */
-#define TITLE_PROGRAMS 20 /* programs listed in a tooltip */
+#define WIDTH	     1200
+#define MARGIN	     10
+#define PLOT_LEFT    350 /* the time axis starts here, after the labels */
+#define PLOT_RIGHT   (WIDTH - 20)
+#define AXIS_Y	     76
+#define ROWS_TOP     84
+#define ROW_HEIGHT   18
+#define BAR_HEIGHT   10
+#define INDENT_WIDTH 12
+#define INDENT_MAX   16 /* deeper rows are drawn at this depth */
+#define CHAR_WIDTH   6 /* an estimate for the 10 and 11 px labels */
+/* The mean width of a legend character, in tenths of a px. */
+#define LEGEND_CHAR_TENTHS 58
+#define MAX_TICKS	   10
+#define TITLE_ARGS	   200 /* columns of an argument vector in a tooltip */
+#define TITLE_PROGRAMS	   20 /* programs listed in a tooltip */
 
 struct hang_mark {
 	const struct ft_process *process;
@@ -64,6 +66,7 @@ static const char style[] =
 	".axis-line{stroke:#888;stroke-width:1}\n"
 	".stripe{fill:#f5f5f5}\n"
 	".fork{stroke:#777;stroke-width:1;fill:none}\n"
+	".fork-dot{fill:#555}\n"
 	".exec{fill:#222}\n"
 	".exec-label,.span{font-size:10px}\n"
 	".hang-mark{fill:#5b2a86}\n"
@@ -233,7 +236,9 @@ add_frame(const struct canvas *c, const struct ft_summary *summary)
 			"<rect class=\"%s\" x=\"%u\" y=\"36\" width=\"14\" "
 			"height=\"10\"/><text x=\"%u\" y=\"45\">%s</text>\n",
 			end_class[i], x, x + 18, end_legend[i]);
-		x += 18 + (unsigned)strlen(end_legend[i]) * CHAR_WIDTH + 10;
+		x += 18 +
+		     (unsigned)strlen(end_legend[i]) * LEGEND_CHAR_TENTHS / 10 +
+		     16;
 	}
 	for (t = 0; t <= c->span_ns; t += step) {
 		double tx = time_x(c, t);
@@ -295,8 +300,20 @@ add_row_label(const struct canvas *c, const struct svg_row *row, size_t i)
 }
 
 /*
+ * Returns the name that a program was started by: argv[0]'s file name
+ * ("cc", where the path is x86_64-linux-gnu-gcc-12), or the path's.
+ */
+static const char *
+started_name(const struct ft_program *program)
+{
+	if (program->args_len > 1 && program->args[0])
+		return base_name(program->args);
+	return base_name(program->path);
+}
+
+/*
  * Appends a marker at each exec on the bar, labelled with the program's
- * file name where the label does not run into the one before it.
+ * name where the label does not run into the one before it.
  */
 static void
 add_exec_marks(const struct canvas *c, const struct svg_row *row, size_t i)
@@ -308,7 +325,7 @@ add_exec_marks(const struct canvas *c, const struct svg_row *row, size_t i)
 
 	for (program = row->process->programs; program;
 	     program = program->next) {
-		const char *name = base_name(program->path);
+		const char *name = started_name(program);
 		double x = time_x(c, program->time_ns);
 		double width = (double)strlen(name) * CHAR_WIDTH;
 
