@@ -2,7 +2,7 @@
  * The timeline as an SVG picture: one row per process with a bar for its
  * life, coloured by how it ended, exec points, fork links and a time axis.
  * The file is self-contained (no script, font or link) and written whole
- * at the end; every string from the traced family is escaped for XML.
+ * at the end.  Every string from the traced family is escaped for XML.
  */
 #include <signal.h>
 #include <stdlib.h>

@@ -1,6 +1,7 @@
 /*
  * The rows of the SVG picture, built from the family model, with the
- * collapsing of identical siblings; the time axis's step; XML escaping.
+ * collapsing of identical siblings.  Also the time axis's step and the
+ * escaping of strings for XML.
  */
 #include <stdlib.h>
 #include <string.h>

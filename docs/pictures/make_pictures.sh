@@ -14,6 +14,8 @@ trap 'rm -rf "$work"' EXIT
 # Renders SVG to PNG at the picture's own size.
 render() {
 	height=$(sed -n 's/^<svg [^>]* height="\([0-9]*\)".*/\1/p' "$1")
+	# A lower window gets scrollbars over the picture.
+	[ "$height" -ge 200 ] || height=200
 	mkdir "$work/profile"
 	/usr/bin/chromium --headless --no-sandbox --disable-gpu \
 		--disable-quic --no-first-run --disable-background-networking \
