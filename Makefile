@@ -156,7 +156,7 @@ check-build: $(BIN) $(EXAMPLES) $(TESTS)
 # 10 ms timers included; the few checks that a wrapper changes skip
 # themselves.  Any log with an error fails the target and is printed.
 VALGRIND_SUITES = attach cli examples faults hang hostile pause programs \
-	python snapshot stacks stress
+	python snapshot stacks stress svg
 VALGRIND_LOGS = $(BUILD)/tests/valgrind
 VALGRIND_STACK_LIB = $(BUILD)/tests/valgrind_stack.so
 
