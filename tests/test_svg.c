@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "forktrace/family.h"
+#include "forktrace/hang.h"
+#include "forktrace/output.h"
 #include "forktrace/svg.h"
 
 #include "events.h"
@@ -386,6 +388,65 @@ bar_class(const char *svg, pid_t pid)
 	return end ? strndup(bar, (size_t)(end - bar)) : NULL;
 }
 
+/*
+ * Draws a family of 251 processes that cannot be collapsed, with a hung
+ * root and a program name that XML forbids, straight through the output.
+ */
+static void
+draw_cuts_rows_and_marks_hang(void **state)
+{
+	static char message[] = "deadlocked: <it> waits for a mutex";
+	static const char bad_name[] = "bad\xef\xbf\xbfname";
+	struct ft_family *family = family_with_root();
+	struct ft_options opts = { 0 };
+	struct ft_summary summary = { .time_ns = 5000000000u };
+	struct ft_hang_report report = { .pid = ROOT_PID,
+					 .tid = ROOT_PID,
+					 .deadlock = true,
+					 .cause = FT_HANG_FUTEX,
+					 .message = message };
+	struct ft_event hang = make_event(FT_EVENT_HANG, ROOT_PID, 3000000000u);
+	const char *path = svg_path("cut");
+	struct ft_output *out = output_svg_new();
+	char program[32];
+	char *svg;
+	int i;
+
+	(void)state;
+	/* Each child execs a program of its own, so no two are alike. */
+	for (i = 0; i < 250; i++) {
+		snprintf(program, sizeof(program), "/bin/p%d", i);
+		add_exec_child(family, ROOT_PID, 101 + i, program,
+			       (uint64_t)(i + 1) * 1000000);
+	}
+	apply(family, exec_event(ROOT_PID, "/bin/x", bad_name, bad_name,
+				 sizeof(bad_name), 1000));
+	out->fp = fopen(path, "w");
+	assert_non_null(out->fp);
+	out->opts = &opts;
+	out->ops->begin(out);
+	hang.hang = &report;
+	assert_true(family_apply(family, &hang));
+	out->ops->event(out, &hang, family_process(family, ROOT_PID));
+	out->ops->end(out, family, &summary);
+	assert_int_equal(fclose(out->fp), 0);
+	out->ops->free(out);
+	family_free(family);
+
+	assert_well_formed(path);
+	svg = read_text(path);
+	assert_int_equal(count_of(svg, "<g class=\"row"), SVG_MAX_ROWS);
+	assert_non_null(strstr(svg, ">51 more processes are not drawn"));
+	assert_int_equal(count_of(svg, "class=\"bar hung\""), 1);
+	assert_int_equal(count_of(svg, "class=\"hang-mark\""), 1);
+	assert_non_null(strstr(svg, "hang reported at 3.000000 s: "
+				    "deadlocked: &lt;it&gt; waits"));
+	assert_null(strstr(svg, "\xef\xbf\xbf"));
+	assert_non_null(strstr(svg, ">100 bad\\xef\\xbf\\xbfname</text>"));
+	assert_non_null(strstr(svg, "forktrace: 251 processes in 5.000 s"));
+	free(svg);
+}
+
 static void
 svg_fork_tree_rows(void **state)
 {
@@ -674,6 +735,7 @@ main(void)
 		cmocka_unit_test(layout_end_classes),
 		cmocka_unit_test(tick_step_is_1_2_5),
 		cmocka_unit_test(escape_for_xml),
+		cmocka_unit_test(draw_cuts_rows_and_marks_hang),
 		cmocka_unit_test(svg_fork_tree_rows),
 		cmocka_unit_test(svg_fork_many_collapsed),
 		cmocka_unit_test(svg_exit_classes),
