@@ -76,6 +76,7 @@ static const char style[] =
 	".killed{fill:#e05a57}\n"
 	".running{fill:#79addc}\n"
 	".hung{fill:#b48ad6}\n"
+	".group .bar{fill-opacity:0.6}\n"
 	".row:hover .bar{stroke:#000;stroke-width:1}\n";
 
 /* The geometry of one picture. */
