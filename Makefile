@@ -25,7 +25,7 @@ WERROR ?= 1
 
 # Debian packages needed to build and test; 'make deps' installs the missing.
 DEB_PACKAGES = gcc g++ make pkg-config libdw-dev libelf-dev libjansson-dev \
-	libcmocka-dev gdb python3 valgrind
+	libcmocka-dev gdb python3 valgrind libxml2-utils
 # Optional, for 'make fuzz' only: clang and libFuzzer's runtime, which
 # clang-14 recommends but does not require.
 FUZZ_PACKAGES = clang libclang-rt-14-dev
@@ -162,7 +162,7 @@ check-build: $(BIN) $(EXAMPLES) $(TESTS)
 # 10 ms timers included; the few checks that a wrapper changes skip
 # themselves.  Any log with an error fails the target and is printed.
 VALGRIND_SUITES = attach cli examples faults hang hostile pause programs \
-	python snapshot stacks stress trace
+	python snapshot stacks stress svg trace
 VALGRIND_LOGS = $(BUILD)/tests/valgrind
 VALGRIND_STACK_LIB = $(BUILD)/tests/valgrind_stack.so
 
