@@ -447,6 +447,23 @@ draw_cuts_rows_and_marks_hang(void **state)
 	free(svg);
 }
 
+/* A program that cannot be run still leaves a well-formed picture. */
+static void
+svg_failed_exec_well_formed(void **state)
+{
+	const char *command[] = { "/nonexistent/program", NULL };
+	const char *path = svg_path("failed_exec");
+	struct trace_result r;
+	char *svg;
+
+	(void)state;
+	svg = trace_svg(&r, path, command);
+	assert_int_equal(r.exit_code, 127);
+	assert_non_null(strstr(svg, "no timeline"));
+	free(svg);
+	trace_result_free(&r);
+}
+
 static void
 svg_fork_tree_rows(void **state)
 {
@@ -736,6 +753,7 @@ main(void)
 		cmocka_unit_test(tick_step_is_1_2_5),
 		cmocka_unit_test(escape_for_xml),
 		cmocka_unit_test(draw_cuts_rows_and_marks_hang),
+		cmocka_unit_test(svg_failed_exec_well_formed),
 		cmocka_unit_test(svg_fork_tree_rows),
 		cmocka_unit_test(svg_fork_many_collapsed),
 		cmocka_unit_test(svg_exit_classes),

@@ -44,6 +44,7 @@ struct svg_output {
 	struct hang_mark *hangs;
 	size_t hang_count;
 	size_t hang_capacity;
+	bool drawn; /* end() wrote the picture */
 };
 
 /* The class and legend text of each end, in enum svg_end's order. */
@@ -494,6 +495,7 @@ svg_end(struct ft_output *base, const struct ft_family *family,
 	fwrite(sb.buf, 1, sb.len, base->fp);
 	strbuf_release(&sb);
 	svg_layout_free(&layout);
+	out->drawn = true;
 }
 
 static void
@@ -511,6 +513,12 @@ svg_free(struct ft_output *base)
 	struct svg_output *out = (struct svg_output *)base;
 	size_t i;
 
+	/* The program never ran, so there is no timeline to draw. */
+	if (!out->drawn)
+		fputs("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"400\" "
+		      "height=\"40\"><text x=\"10\" y=\"25\">forktrace: "
+		      "no timeline</text></svg>\n",
+		      base->fp);
 	for (i = 0; i < out->hang_count; i++)
 		free(out->hangs[i].message);
 	free(out->hangs);
