@@ -151,6 +151,8 @@ demo: deps
 
 check: deps
 	@$(MAKE) --no-print-directory check-build
+	@[ -x build/pythons/python3.13 ] || echo "note: the Python tests" \
+		"skip CPython 3.13 and 3.14; 'make pythons' unpacks them"
 	@tests/run.sh $(BUILD) $(TESTS)
 
 check-build: $(BIN) $(EXAMPLES) $(TESTS)

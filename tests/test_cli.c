@@ -211,21 +211,47 @@ static void
 one_file_for_two_outputs_refused(void **state)
 {
 	char dir[] = "/tmp/forktrace-cli-XXXXXX";
-	char path[64], twin[80];
+	char path[64], twin[80], text[16] = "";
 	const char *args[] = { "-o", path, "--trace", twin, "true", NULL };
+	const char *same[] = { "--trace", path, "--svg", path, "true", NULL };
 	struct trace_result r;
+	FILE *fp;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/out", dir);
 	snprintf(twin, sizeof(twin), "%s/../%s/out", dir, dir + 5);
+
+	/* Neither exists yet: the second open finds the first. */
 	assert_int_equal(forktrace_run(&r, args), 0);
-	assert_int_equal(r.exit_code, 1);
+	assert_int_equal(r.exit_code, 2);
 	assert_non_null(strstr(r.err, "forktrace: --trace names the file "
 				      "that another output writes: '"));
 	/* One line. */
 	assert_ptr_equal(strchr(r.err, '\n'), r.err + strlen(r.err) - 1);
 	trace_result_free(&r);
+
+	/* An existing file is left as it was. */
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("precious\n", fp);
+	fclose(fp);
+	assert_int_equal(forktrace_run(&r, args), 0);
+	assert_int_equal(r.exit_code, 2);
+	assert_non_null(strstr(r.err, "forktrace: --output and --trace name "
+				      "the same file: '"));
+	trace_result_free(&r);
+	assert_int_equal(forktrace_run(&r, same), 0);
+	assert_int_equal(r.exit_code, 2);
+	assert_non_null(strstr(r.err, "forktrace: --trace and --svg name the "
+				      "same file: '"));
+	trace_result_free(&r);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(text, sizeof(text), fp));
+	fclose(fp);
+	assert_string_equal(text, "precious\n");
+
 	unlink(path);
 	rmdir(dir);
 }

@@ -255,6 +255,10 @@ layout_end_classes(void **state)
 	add_child(family, ROOT_PID, 105, SIGKILL, 6000);
 	hung = family_find_any(family, 105);
 	hung->hung = true;
+	hung->deadlocked = true;
+	/* Reported in a sleep, then ended by itself. */
+	add_child(family, ROOT_PID, 106, 0, 7000);
+	family_find_any(family, 106)->hung = true;
 
 	assert_int_equal(svg_end_of(family_find_any(family, 101)),
 			 SVG_END_EXIT_ZERO);
@@ -265,6 +269,8 @@ layout_end_classes(void **state)
 	assert_int_equal(svg_end_of(family_find_any(family, 104)),
 			 SVG_END_RUNNING);
 	assert_int_equal(svg_end_of(hung), SVG_END_HUNG);
+	assert_int_equal(svg_end_of(family_find_any(family, 106)),
+			 SVG_END_EXIT_ZERO);
 	family_free(family);
 }
 
@@ -445,6 +451,35 @@ draw_cuts_rows_and_marks_hang(void **state)
 	assert_non_null(strstr(svg, ">100 bad\\xef\\xbf\\xbfname</text>"));
 	assert_non_null(strstr(svg, "forktrace: 251 processes in 5.000 s"));
 	free(svg);
+}
+
+/* A forktrace killed mid-run leaves a well-formed picture. */
+static void
+svg_killed_tracer_well_formed(void **state)
+{
+	char option[PATH_MAX + 8];
+	const char *path = svg_path("killed");
+	const char *options[] = { option, NULL };
+	const char *command[] = { "sleep", "30", NULL };
+	struct live_trace live;
+	json_t *exec;
+	char *svg;
+
+	(void)state;
+	snprintf(option, sizeof(option), "--svg=%s", path);
+	unlink(path);
+	assert_int_equal(live_trace_start(&live, options, command), 0);
+	exec = live_trace_next(&live, "exec", "sleep");
+	assert_non_null(exec);
+	kill(live.pid, SIGKILL);
+	live_trace_finish(&live);
+	/* Its family runs on without it. */
+	kill((pid_t)json_int(exec, "pid"), SIGKILL);
+	assert_well_formed(path);
+	svg = read_text(path);
+	assert_non_null(strstr(svg, "no timeline"));
+	free(svg);
+	trace_result_free(&live.result);
 }
 
 /* A program that cannot be run still leaves a well-formed picture. */
@@ -754,6 +789,7 @@ main(void)
 		cmocka_unit_test(escape_for_xml),
 		cmocka_unit_test(draw_cuts_rows_and_marks_hang),
 		cmocka_unit_test(svg_failed_exec_well_formed),
+		cmocka_unit_test(svg_killed_tracer_well_formed),
 		cmocka_unit_test(svg_fork_tree_rows),
 		cmocka_unit_test(svg_fork_many_collapsed),
 		cmocka_unit_test(svg_exit_classes),

@@ -4,6 +4,7 @@
 
 #include "forktrace/error.h"
 #include "forktrace/options.h"
+#include "forktrace/output.h"
 #include "forktrace/tracer.h"
 
 int
@@ -21,6 +22,8 @@ main(int argc, char **argv)
 	case FT_PARSE_RUN:
 		break;
 	}
+	if (!output_files_distinct(&opts, stderr))
+		return EXIT_USAGE;
 	debug_init();
 	return tracer_run(&opts);
 }

@@ -7,7 +7,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "forktrace/escape.h"
 #include "forktrace/hang.h"
@@ -45,7 +47,14 @@ struct svg_output {
 	size_t hang_count;
 	size_t hang_capacity;
 	bool drawn; /* end() wrote the picture */
+	bool placeholder; /* the file holds NO_TIMELINE until then */
 };
+
+/* The picture of a trace that never ended, or of a program never run. */
+#define NO_TIMELINE                                                \
+	"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"400\" " \
+	"height=\"40\"><text x=\"10\" y=\"25\">forktrace: no "     \
+	"timeline</text></svg>\n"
 
 /* The class and legend text of each end, in enum svg_end's order. */
 static const char *const end_class[SVG_END_COUNT] = {
@@ -457,10 +466,28 @@ draw(const struct svg_output *out, struct strbuf *sb,
 	strbuf_addstr(sb, "</svg>\n");
 }
 
+/* Empties the file behind fp; returns false when it cannot. */
+static bool
+empty_file(FILE *fp)
+{
+	return fflush(fp) == 0 && ftruncate(fileno(fp), 0) == 0;
+}
+
+/*
+ * Puts a picture in a regular file at once, so that the file is
+ * well-formed even if forktrace is killed before the end.
+ */
 static void
 svg_begin(struct ft_output *base)
 {
-	(void)base;
+	struct svg_output *out = (struct svg_output *)base;
+	struct stat st;
+
+	if (fstat(fileno(base->fp), &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	fputs(NO_TIMELINE, base->fp);
+	fflush(base->fp);
+	out->placeholder = true;
 }
 
 /* Keeps the time and message of each hang report, for its mark. */
@@ -492,6 +519,11 @@ svg_end(struct ft_output *base, const struct ft_family *family,
 
 	svg_layout_build(&layout, family, summary->time_ns, SVG_MAX_ROWS);
 	draw(out, &sb, &layout, summary);
+	/* The picture is longer than the placeholder, so it covers it even
+	 * where the file cannot be emptied. */
+	if (out->placeholder)
+		(void)empty_file(base->fp);
+	rewind(base->fp);
 	fwrite(sb.buf, 1, sb.len, base->fp);
 	strbuf_release(&sb);
 	svg_layout_free(&layout);
@@ -514,11 +546,8 @@ svg_free(struct ft_output *base)
 	size_t i;
 
 	/* The program never ran, so there is no timeline to draw. */
-	if (!out->drawn)
-		fputs("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"400\" "
-		      "height=\"40\"><text x=\"10\" y=\"25\">forktrace: "
-		      "no timeline</text></svg>\n",
-		      base->fp);
+	if (!out->drawn && !out->placeholder)
+		fputs(NO_TIMELINE, base->fp);
 	for (i = 0; i < out->hang_count; i++)
 		free(out->hangs[i].message);
 	free(out->hangs);

@@ -275,7 +275,8 @@ add_stack(const struct ft_output *out, struct strbuf *sb,
 			continue;
 		if (!verbose && shown == TIMELINE_MAX_FRAMES) {
 			strbuf_pad(sb, indent);
-			strbuf_addf(sb, "... %zu more frames\n", last - i);
+			strbuf_addf(sb, "... %zu more frame%s\n", last - i,
+				    last - i == 1 ? "" : "s");
 			break;
 		}
 		strbuf_pad(sb, indent);

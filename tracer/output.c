@@ -120,6 +120,56 @@ same_file(FILE *a, FILE *b)
 	       S_ISREG(sa.st_mode);
 }
 
+/*
+ * Lists the files that the options name, with the option that names each:
+ * -o, --trace and --svg.
+ */
+static unsigned
+named_files(const struct ft_options *opts, const char *paths[3],
+	    const char *names[3])
+{
+	unsigned count = 0;
+
+	if (opts->output_path) {
+		names[count] = "--output";
+		paths[count++] = opts->output_path;
+	}
+	if (opts->trace_path) {
+		names[count] = "--trace";
+		paths[count++] = opts->trace_path;
+	}
+	if (opts->svg_path) {
+		names[count] = "--svg";
+		paths[count++] = opts->svg_path;
+	}
+	return count;
+}
+
+bool
+output_files_distinct(const struct ft_options *opts, FILE *err)
+{
+	const char *paths[3], *names[3];
+	unsigned count = named_files(opts, paths, names);
+
+	for (unsigned i = 0; i < count; i++) {
+		for (unsigned j = i + 1; j < count; j++) {
+			struct stat a, b;
+
+			if (strcmp(paths[i], paths[j]) != 0 &&
+			    (stat(paths[i], &a) < 0 || stat(paths[j], &b) < 0 ||
+			     a.st_dev != b.st_dev || a.st_ino != b.st_ino ||
+			     !S_ISREG(a.st_mode)))
+				continue;
+			fprintf(err,
+				"forktrace: %s and %s name the same file: "
+				"'%s'\n",
+				names[i], names[j], message_text(paths[j]));
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Opens the file of --NAME and adds its output to fan. */
 static void
 add_file(struct fanout *fan, struct ft_output *out, const char *name,
@@ -129,11 +179,15 @@ add_file(struct fanout *fan, struct ft_output *out, const char *name,
 
 	if (!fp)
 		perror_msg_and_die("cannot open '%s'", message_text(path));
-	for (unsigned i = 0; i < fan->count; i++)
-		if (same_file(fp, fan->outs[i]->fp))
-			error_msg_and_die("--%s names the file that another "
-					  "output writes: '%s'",
-					  name, message_text(path));
+	/* Two new files can still be one, under two names. */
+	for (unsigned i = 0; i < fan->count; i++) {
+		if (same_file(fp, fan->outs[i]->fp)) {
+			error_msg("--%s names the file that another output "
+				  "writes: '%s'",
+				  name, message_text(path));
+			exit(EXIT_USAGE);
+		}
+	}
 	setup(out, fan->base.opts, fp, &fan->base.start_wall);
 	fan->paths[fan->count] = path;
 	fan->outs[fan->count++] = out;

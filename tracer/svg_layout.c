@@ -40,7 +40,12 @@ struct builder {
 enum svg_end
 svg_end_of(const struct ft_process *process)
 {
-	if (process->hung)
+	/*
+	 * A wait with a timeout, such as a sleep, is reported but ends by
+	 * itself: the process is drawn hung only when the detector found it
+	 * stuck for good or it was still waiting at the end.
+	 */
+	if (process->deadlocked || (process->hung && !process->ended))
 		return SVG_END_HUNG;
 	if (!process->ended)
 		return SVG_END_RUNNING;

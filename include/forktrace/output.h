@@ -55,6 +55,12 @@ struct ft_output {
 struct ft_output *output_new(const struct ft_options *opts, FILE *fp);
 void output_free(struct ft_output *out);
 
+/*
+ * Returns true when -o, --trace and --svg name different files.
+ * Otherwise prints a message to err: opening them would empty the file.
+ */
+bool output_files_distinct(const struct ft_options *opts, FILE *err);
+
 struct ft_output *output_text_new(void);
 struct ft_output *output_json_new(void);
 /*
