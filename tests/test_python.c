@@ -640,6 +640,43 @@ trace_script_fork(struct trace_result *r, const char *script)
 	return json_object_get(fork, "stack");
 }
 
+/*
+ * A stack of more Python frames than are kept: the frames kept still go
+ * in place of their eval call, before the interpreter's outer frames.
+ */
+static void
+deep_stack_cut_in_place(void **state)
+{
+	char path[512];
+	struct trace_result r;
+	json_t *stack;
+	long first;
+
+	(void)state;
+	require_python();
+	snprintf(path, sizeof(path), "%s/deep.py", test_tmpdir());
+	write_file(path, "import os, sys\n"
+			 "sys.setrecursionlimit(5000)\n"
+			 "def down(n):\n"
+			 "    if n == 0:\n"
+			 "        pid = os.fork()\n"
+			 "        if pid == 0:\n"
+			 "            os._exit(0)\n"
+			 "        os.waitpid(pid, 0)\n"
+			 "        return\n"
+			 "    down(n - 1)\n"
+			 "down(600)\n");
+	stack = trace_script_fork(&r, path);
+	first = first_python_frame(stack);
+	/* libc's fork and os.fork's C frames, then the kept frames. */
+	assert_true(first >= 1 && first <= 4);
+	assert_int_equal(json_int(json_array_get(stack, (size_t)first), "line"),
+			 5);
+	assert_int_equal(python_frame_count(stack),
+			 json_array_size(stack) - (size_t)first);
+	trace_result_free(&r);
+}
+
 static void
 long_name_cut_and_walk_goes_on(void **state)
 {
@@ -848,28 +885,72 @@ debug_offsets_note(const uint64_t *words, char *note, size_t size)
 	return note;
 }
 
+/*
+ * The _Py_DebugOffsets of Debian's CPython 3.13.18, after the cookie:
+ * the words that forktrace reads, as that interpreter publishes them.
+ */
+static const uint64_t debug_offsets_3_13[] = {
+	51188464, 0,	283408, 608,  632, 194984, 7272, 7264, 7344, 7400, 7656,
+	7640,	  7648, 16,	7752, 0,   7768,   7760, 312,  0,    8,	   16,
+	72,	  152,	160,	232,  32,  80,	   8,	 0,    56,   72,   70,
+	208,	  112,	120,	128,  136, 68,	   52,	 96,   104,  200,  16,
+	8,	  416,	24,	88,   168, 32,	   24,	 16,   40,   24,   16,
+	48,	  32,	40,	24,   16,  32,	   16,	 24,   40,   16,   32,
+	64,	  32,	16,	40,   240, 200
+};
+
+/* Fills words with the cookie and the offsets of CPython 3.13. */
+static void
+good_debug_offsets(uint64_t *words)
+{
+	memset(words, 0, 96 * sizeof(*words));
+	memcpy(words, "xdebugpy", 8);
+	memcpy(words + 1, debug_offsets_3_13, sizeof(debug_offsets_3_13));
+	words[1] = 0x030d05f0;
+}
+
 static void
 debug_offsets_checked(void **state)
 {
+	/* Where the bytes of a bytes object start, where a frame's owner
+	 * is, and how big a frame is: each must fit what is copied. */
+	static const struct {
+		unsigned word;
+		uint64_t value;
+	} bad[] = {
+		{ 66, 64 },	     { 65, 0x100000000000 },
+		{ 65, 32 },	     { 33, 80 },
+		{ 28, 4096 },	     { 43, 2048 },
+		{ 37, 207 },	     { 70, 90 },
+		{ 8, (uint64_t)-4 },
+	};
 	static uint64_t words[96];
 	char note[128];
+	size_t i;
 
 	(void)state;
 	assert_string_equal(debug_offsets_note(words, note, sizeof(note)),
 			    "no debug offsets in CPython 3.13");
 
-	memcpy(words, "xdebugpy", 8);
-	words[1] = 0x030d05f0;
-	/* Every offset 0 and every size 0: no field lies in its struct. */
+	good_debug_offsets(words);
+	/* A layout that holds: this test has no thread state to find. */
 	assert_string_equal(debug_offsets_note(words, note, sizeof(note)),
-			    "invalid debug offsets in CPython 3.13");
+			    "no Python thread state for this thread");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		good_debug_offsets(words);
+		words[bad[i].word] = bad[i].value;
+		assert_string_equal(
+			debug_offsets_note(words, note, sizeof(note)),
+			"invalid debug offsets in CPython 3.13");
+	}
 
+	good_debug_offsets(words);
 	words[2] = 1;
 	assert_string_equal(debug_offsets_note(words, note, sizeof(note)),
 			    "Python frames unavailable for free-threaded "
 			    "CPython 3.13");
 
-	words[2] = 0;
+	good_debug_offsets(words);
 	words[1] = 0x030e00f0;
 	assert_string_equal(debug_offsets_note(words, note, sizeof(note)),
 			    "no debug offsets in CPython 3.13");
@@ -879,6 +960,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		python_test(deep_stack_cut_in_place, &python_3_13),
+		python_test(deep_stack_cut_in_place, &python_3_14),
 		cmocka_unit_test(line_table_of_three_lines),
 		cmocka_unit_test(line_table_long_form_and_none),
 		cmocka_unit_test(unknown_version_gets_note),

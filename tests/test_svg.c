@@ -453,6 +453,43 @@ draw_cuts_rows_and_marks_hang(void **state)
 	free(svg);
 }
 
+/* Two processes with one pid, and one that ended unseen. */
+static void
+draw_reused_pid_and_lost(void **state)
+{
+	struct ft_family *family = family_with_root();
+	struct ft_options opts = { 0 };
+	struct ft_summary summary = { .time_ns = 9000000 };
+	const char *path = svg_path("reused");
+	struct ft_output *out = output_svg_new();
+	char *svg;
+
+	(void)state;
+	add_child(family, ROOT_PID, 101, W_EXITCODE(3, 0), 1000000);
+	add_child(family, ROOT_PID, 101, W_EXITCODE(4, 0), 5000000);
+	add_child(family, ROOT_PID, 102, 0, 6000000);
+	family_find_any(family, 102)->lost = true;
+	out->fp = fopen(path, "w");
+	assert_non_null(out->fp);
+	out->opts = &opts;
+	out->ops->begin(out);
+	out->ops->end(out, family, &summary);
+	assert_int_equal(fclose(out->fp), 0);
+	out->ops->free(out);
+
+	assert_int_equal(svg_end_of(family_find_any(family, 102)),
+			 SVG_END_LOST);
+	family_free(family);
+	assert_well_formed(path);
+	svg = read_text(path);
+	/* Each row's id is its own. */
+	assert_int_equal(count_of(svg, "id=\"p101\""), 1);
+	assert_int_equal(count_of(svg, "id=\"p101-"), 1);
+	assert_int_equal(count_of(svg, "class=\"bar lost\""), 1);
+	assert_non_null(strstr(svg, "ended unseen"));
+	free(svg);
+}
+
 /* A forktrace killed mid-run leaves a well-formed picture. */
 static void
 svg_killed_tracer_well_formed(void **state)
@@ -788,6 +825,7 @@ main(void)
 		cmocka_unit_test(tick_step_is_1_2_5),
 		cmocka_unit_test(escape_for_xml),
 		cmocka_unit_test(draw_cuts_rows_and_marks_hang),
+		cmocka_unit_test(draw_reused_pid_and_lost),
 		cmocka_unit_test(svg_failed_exec_well_formed),
 		cmocka_unit_test(svg_killed_tracer_well_formed),
 		cmocka_unit_test(svg_fork_tree_rows),

@@ -14,6 +14,7 @@
 #include "forktrace/escape.h"
 #include "forktrace/hang.h"
 #include "forktrace/output.h"
+#include "forktrace/pidmap.h"
 #include "forktrace/svg.h"
 #include "forktrace/xmalloc.h"
 
@@ -58,13 +59,14 @@ struct svg_output {
 
 /* The class and legend text of each end, in enum svg_end's order. */
 static const char *const end_class[SVG_END_COUNT] = {
-	"exit-zero", "exit-nonzero", "killed", "running", "hung",
+	"exit-zero", "exit-nonzero", "killed", "running", "lost", "hung",
 };
 static const char *const end_legend[SVG_END_COUNT] = {
 	"exit 0",
 	"exit non-zero",
 	"killed by a signal",
 	"still running at the end",
+	"ended unseen",
 	"hung (hang reported)",
 };
 
@@ -85,6 +87,7 @@ static const char style[] =
 	".exit-nonzero{fill:#f2a541}\n"
 	".killed{fill:#e05a57}\n"
 	".running{fill:#79addc}\n"
+	".lost{fill:#b0b0b0}\n"
 	".hung{fill:#b48ad6}\n"
 	".group .bar{fill-opacity:0.6}\n"
 	".row:hover .bar{stroke:#000;stroke-width:1}\n";
@@ -95,6 +98,7 @@ struct canvas {
 	const struct svg_layout *layout;
 	uint64_t span_ns;
 	unsigned height;
+	struct pidmap *drawn; /* pid -> 1 once a row has its id */
 };
 
 static double
@@ -395,12 +399,18 @@ add_row(const struct svg_output *out, const struct canvas *c, size_t i)
 
 	if (width < 2)
 		width = 2;
+	/* A pid that the kernel reused has more rows: ids stay unique. */
 	if (row->count > 1)
-		strbuf_addf(sb, "<g class=\"row group\" id=\"g%d\">",
+		strbuf_addf(sb, "<g class=\"row group\" id=\"g%d",
 			    (int)row->process->pid);
 	else
-		strbuf_addf(sb, "<g class=\"row\" id=\"p%d\">",
+		strbuf_addf(sb, "<g class=\"row\" id=\"p%d",
 			    (int)row->process->pid);
+	if (pidmap_get(c->drawn, row->process->pid))
+		strbuf_addf(sb, "-%zu", i);
+	else
+		pidmap_put(c->drawn, row->process->pid, (void *)1);
+	strbuf_addstr(sb, "\">");
 	if (row->count > 1)
 		add_group_title(sb, row);
 	else
@@ -429,7 +439,8 @@ static void
 draw(const struct svg_output *out, struct strbuf *sb,
      const struct svg_layout *layout, const struct ft_summary *summary)
 {
-	struct canvas c = { .sb = sb, .layout = layout };
+	struct pidmap drawn = PIDMAP_INIT;
+	struct canvas c = { .sb = sb, .layout = layout, .drawn = &drawn };
 	size_t i;
 
 	c.span_ns = layout->end_ns ? layout->end_ns : 1;
@@ -455,6 +466,7 @@ draw(const struct svg_output *out, struct strbuf *sb,
 	add_frame(&c, summary);
 	for (i = 0; i < layout->count; i++)
 		add_row(out, &c, i);
+	pidmap_free(&drawn);
 	add_fork_links(&c);
 	if (layout->omitted)
 		strbuf_addf(sb,

@@ -772,20 +772,22 @@ add_vfork_waits(struct trace_output *trace, uint64_t summary_ns)
 		const struct vfork_wait *wait = &trace->vfork_waits[i];
 		const struct ft_process *child = wait->child;
 		uint64_t end_ns = process_end_ns(child, summary_ns);
+		const char *released_by;
 		uint64_t parent_end_ns =
 			process_end_ns(child->parent, summary_ns);
 		json_t *args = json_object();
 
 		if (child->programs && child->programs->time_ns < end_ns)
 			end_ns = child->programs->time_ns;
+		released_by = child->programs ? "exec" : process_state(child);
 		/* A parent killed while it waits ends the wait. */
-		if (end_ns > parent_end_ns)
+		if (end_ns > parent_end_ns) {
 			end_ns = parent_end_ns;
+			released_by = "parent ended";
+		}
 		json_object_set_new(args, "child", json_integer(child->pid));
-		json_object_set_new(
-			args, "released_by",
-			json_string(child->programs ? "exec"
-						    : process_state(child)));
+		json_object_set_new(args, "released_by",
+				    json_string(released_by));
 		add_slice(trace, json_string("vfork wait"), "fork", wait->pid,
 			  wait->tid, child->start_ns, end_ns, args);
 	}

@@ -291,6 +291,59 @@ word_at(const unsigned char *buf, size_t offset)
 	return value;
 }
 
+/* Returns true when a field of width bytes at offset lies in size bytes. */
+static bool
+fits(uint64_t offset, uint64_t width, uint64_t size)
+{
+	return size >= width && offset <= size - width;
+}
+
+/*
+ * Returns true when every offset that forktrace reads lies inside its
+ * structure, and inside the part of it that forktrace copies.  The
+ * offsets come from the traced process, which may have written them.
+ */
+static bool
+debug_offsets_fit(const uint64_t *words, const struct debug_places *at)
+{
+	uint64_t interp = words[at->interp_size];
+	uint64_t tstate = words[at->tstate_size];
+	uint64_t frame = words[at->frame_size];
+	uint64_t code = words[at->code_adaptive];
+	uint64_t ascii = words[at->unicode_ascii];
+	uint64_t bytes = words[at->bytes_sval];
+	uint64_t gil = words[at->gil_runtime_state];
+
+	/* The copies: a frame, a code object to its first code unit, a
+	 * string's header and a bytes object's header. */
+	if (frame > 256 || code > 1024 || code > words[at->code_size] ||
+	    ascii + 16 > 96 || ascii + 16 > words[at->unicode_size] ||
+	    bytes > 40)
+		return false;
+	return fits(words[at->interp_next], 8, interp) &&
+	       fits(words[at->interp_threads_head], 8, interp) &&
+	       fits(words[at->interp_ceval_gil], 8, interp) &&
+	       fits(gil, 0, interp) && words[at->gil_locked] >= gil &&
+	       fits(words[at->gil_locked], 4, interp) &&
+	       words[at->gil_holder] >= gil &&
+	       fits(words[at->gil_holder], 8, interp) &&
+	       fits(words[at->tstate_next], 8, tstate) &&
+	       fits(words[at->tstate_current_frame], 8, tstate) &&
+	       fits(words[at->tstate_native_thread_id], 8, tstate) &&
+	       fits(words[at->frame_previous], 8, frame) &&
+	       fits(words[at->frame_executable], 8, frame) &&
+	       fits(words[at->frame_instr_ptr], 8, frame) &&
+	       fits(words[at->frame_owner], 1, frame) &&
+	       fits(words[at->frame_localsplus], 8, frame) &&
+	       fits(words[at->code_filename], 8, code) &&
+	       fits(words[at->code_qualname], 8, code) &&
+	       fits(words[at->code_linetable], 8, code) &&
+	       fits(words[at->code_firstlineno], 4, code) &&
+	       fits(words[at->unicode_length], 8, ascii) &&
+	       fits(words[at->unicode_state], 4, ascii) &&
+	       fits(words[at->bytes_ob_size], 8, bytes);
+}
+
 /*
  * Fills l from the _Py_DebugOffsets at the start of the runtime state.
  * Returns false, with a note in runtime, when they cannot be read or do
@@ -321,33 +374,7 @@ layout_from_debug_offsets(struct python_layout *l,
 			 (runtime->version >> 16) & 0xff);
 		return false;
 	}
-	/* Each field must lie inside its structure. */
-	if (words[at->interp_next] >= words[at->interp_size] ||
-	    words[at->interp_threads_head] >= words[at->interp_size] ||
-	    words[at->interp_ceval_gil] >= words[at->interp_size] ||
-	    words[at->gil_locked] >= words[at->interp_size] ||
-	    words[at->gil_holder] >= words[at->interp_size] ||
-	    words[at->gil_locked] < words[at->gil_runtime_state] ||
-	    words[at->gil_holder] < words[at->gil_runtime_state] ||
-	    words[at->tstate_next] >= words[at->tstate_size] ||
-	    words[at->tstate_current_frame] >= words[at->tstate_size] ||
-	    words[at->tstate_native_thread_id] >= words[at->tstate_size] ||
-	    words[at->frame_size] > 256 ||
-	    words[at->frame_previous] >= words[at->frame_size] ||
-	    words[at->frame_executable] >= words[at->frame_size] ||
-	    words[at->frame_instr_ptr] >= words[at->frame_size] ||
-	    words[at->frame_owner] >= words[at->frame_size] ||
-	    words[at->frame_localsplus] > words[at->frame_size] ||
-	    words[at->code_size] > 1024 ||
-	    words[at->code_filename] >= words[at->code_size] ||
-	    words[at->code_qualname] >= words[at->code_size] ||
-	    words[at->code_linetable] >= words[at->code_size] ||
-	    words[at->code_firstlineno] >= words[at->code_size] ||
-	    words[at->code_adaptive] > words[at->code_size] ||
-	    words[at->bytes_sval] > 64 || words[at->unicode_size] > 96 ||
-	    words[at->unicode_ascii] + 16 > words[at->unicode_size] ||
-	    words[at->unicode_state] >= words[at->unicode_size] ||
-	    words[at->unicode_length] >= words[at->unicode_size]) {
+	if (!debug_offsets_fit(words, at)) {
 		snprintf(runtime->unavailable, sizeof(runtime->unavailable),
 			 "invalid debug offsets in CPython %u.%u",
 			 runtime->version >> 24,
@@ -853,6 +880,33 @@ add_python_frame(struct ft_python_stack *stack, char *function, char *file,
 	frame->entry_addr = 0;
 }
 
+/*
+ * Marks the last frame kept of a cut stack as its call's entry, at the
+ * next shim frame out, so that the merge can place the frames kept.
+ */
+static void
+mark_cut_entry(const struct python_layout *l, pid_t tid, uint64_t addr,
+	       struct ft_python_stack *stack)
+{
+	unsigned char frame[256];
+	struct ft_python_frame *last;
+	unsigned skipped;
+
+	if (!stack->count || l->entry_mark != ENTRY_SHIM)
+		return;
+	last = &stack->frames[stack->count - 1];
+	for (skipped = 0; addr && !last->entry && skipped < 65536; skipped++) {
+		if (!read_memory(tid, addr, frame, l->frame_size))
+			return;
+		if (frame[l->frame_owner] == l->owner_cstack) {
+			last->entry = true;
+			last->entry_addr = addr;
+			return;
+		}
+		addr = word_at(frame, l->frame_previous);
+	}
+}
+
 void
 python_read_stack(const struct ft_python_runtime *runtime, pid_t tid,
 		  pid_t native_tid, bool with_name,
@@ -884,6 +938,7 @@ python_read_stack(const struct ft_python_runtime *runtime, pid_t tid,
 		/* Shim frames count too, so that a cycle of them ends. */
 		if (stack->count == MAX_FRAMES || walked++ == 2 * MAX_FRAMES) {
 			stack->note = "Python stack cut at 512 frames";
+			mark_cut_entry(l, tid, addr, stack);
 			return;
 		}
 		if (!read_memory(tid, addr, frame, l->frame_size)) {

@@ -969,7 +969,7 @@ push_python_frame(struct ft_stacks *stacks, struct ft_frame *frames,
  * is above it.  Returns stack->count when none does.
  */
 static size_t
-frame_holding(const struct ft_stack *stack, uint64_t addr)
+frame_holding(const struct ft_stack *stack, uint64_t addr, bool complete)
 {
 	size_t i, next;
 
@@ -983,7 +983,9 @@ frame_holding(const struct ft_stack *stack, uint64_t addr)
 			;
 		if (!sp || addr < sp)
 			continue;
-		if (next == stack->count || addr < stack->frames[next].sp)
+		/* Past the last frame only when the unwind reached the end. */
+		if (next == stack->count ? complete
+					 : addr < stack->frames[next].sp)
 			return i;
 	}
 	return stack->count;
@@ -1016,7 +1018,8 @@ place_segments(const struct ft_stack *stack, const struct ft_python_stack *py,
 		for (i = 0; i < py->count; i++) {
 			if (!py->frames[i].entry)
 				continue;
-			at = frame_holding(stack, py->frames[i].entry_addr);
+			at = frame_holding(stack, py->frames[i].entry_addr,
+					   complete);
 			if (at == stack->count || (placed && at <= last)) {
 				/* Not on the stack that was unwound. */
 				if (complete)

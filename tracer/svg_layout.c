@@ -47,6 +47,8 @@ svg_end_of(const struct ft_process *process)
 	 */
 	if (process->deadlocked || (process->hung && !process->ended))
 		return SVG_END_HUNG;
+	if (process->lost)
+		return SVG_END_LOST;
 	if (!process->ended)
 		return SVG_END_RUNNING;
 	if (WIFSIGNALED(process->status))

@@ -26,6 +26,7 @@ enum svg_end {
 	SVG_END_EXIT_NONZERO,
 	SVG_END_KILLED, /* by a signal */
 	SVG_END_RUNNING, /* let go of, or still traced when the trace ended */
+	SVG_END_LOST, /* ended while forktrace did not trace it */
 	SVG_END_HUNG, /* reported by the hang detector, however it ended */
 	SVG_END_COUNT
 };
