@@ -677,6 +677,48 @@ deep_stack_cut_in_place(void **state)
 	trace_result_free(&r);
 }
 
+/*
+ * A thread that runs code in a subinterpreter: the frames of both
+ * interpreters, the subinterpreter's innermost.
+ */
+static void
+subinterpreter_frames_both(void **state)
+{
+	const char *command[] = { python->path, NULL, NULL };
+	char path[512];
+	struct trace_result r;
+	json_t *stack;
+	long inner;
+
+	(void)state;
+	require_python();
+	snprintf(path, sizeof(path), "%s/subinterpreter.py", test_tmpdir());
+	write_file(path, "import _interpreters\n"
+			 "def outer():\n"
+			 "    i = _interpreters.create('legacy')\n"
+			 "    _interpreters.run_string(i, 'import os\\n'\n"
+			 "        'def inner_sub():\\n'\n"
+			 "        '    pid = os.posix_spawn(\"/bin/true\", "
+			 "[\"true\"], {})\\n'\n"
+			 "        '    os.waitpid(pid, 0)\\n'\n"
+			 "        'inner_sub()\\n')\n"
+			 "outer()\n");
+	command[1] = path;
+	assert_int_equal(trace_run(&r, NULL, command), 0);
+	assert_int_equal(r.exit_code, 0);
+	stack = json_object_get(trace_event(&r, "vfork", trace_root_pid(&r), 0),
+				"stack");
+	inner = python_frame(stack, "inner_sub");
+	assert_true(inner >= 0);
+	assert_int_equal(json_int(json_array_get(stack, (size_t)inner), "line"),
+			 3);
+	assert_int_equal(python_frame(stack, "outer"), inner + 2);
+	assert_int_equal(
+		json_int(json_array_get(stack, (size_t)inner + 2), "line"), 4);
+	assert_int_equal(python_frame_count(stack), 4);
+	trace_result_free(&r);
+}
+
 static void
 long_name_cut_and_walk_goes_on(void **state)
 {
@@ -962,6 +1004,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		python_test(deep_stack_cut_in_place, &python_3_13),
 		python_test(deep_stack_cut_in_place, &python_3_14),
+		python_test(subinterpreter_frames_both, &python_3_13),
+		python_test(subinterpreter_frames_both, &python_3_14),
 		cmocka_unit_test(line_table_of_three_lines),
 		cmocka_unit_test(line_table_long_form_and_none),
 		cmocka_unit_test(unknown_version_gets_note),

@@ -795,8 +795,14 @@ current_frame(const struct python_layout *l, pid_t tid, uint64_t tstate)
 	return frame;
 }
 
+/* The thread states of one thread kept at most: one per interpreter. */
+#define MAX_CHAINS 8
+
 /*
- * Finds the thread state whose native thread id is native_tid, or 0.
+ * Finds the thread states whose native thread id is native_tid, with the
+ * interpreter of each, in the runtime's order: newest interpreter first.
+ * Keeps those that run a frame, or else the first found.  Returns how
+ * many it kept.
  * NOTE: a subinterpreter's thread state keeps its creator's id while
  * another thread runs it, so such a stack can be the wrong thread's.
  * Each thread walks the whole list: a snapshot of n threads costs n^2
@@ -805,36 +811,44 @@ current_frame(const struct python_layout *l, pid_t tid, uint64_t tstate)
  * creates it, until the new thread starts: of two states with the same
  * id, the one that runs a frame is the creator's.
  */
-static uint64_t
-find_thread_state(const struct python_layout *l, pid_t tid, pid_t native_tid,
-		  uint64_t runtime, uint64_t *found_interp)
+static unsigned
+find_thread_states(const struct python_layout *l, pid_t tid, pid_t native_tid,
+		   uint64_t runtime, uint64_t *tstates, uint64_t *interps)
 {
-	uint64_t interp, tstate, native, found = 0;
-	unsigned visited = 0;
+	uint64_t interp, tstate, native, first = 0, first_interp = 0;
+	unsigned visited = 0, count = 0;
 
 	if (!read_word(tid, runtime + l->runtime_interpreters_head, &interp))
 		return 0;
 	while (interp && visited++ < MAX_THREAD_STATES) {
 		if (!read_word(tid, interp + l->interp_threads_head, &tstate))
-			return found;
+			break;
 		while (tstate && visited++ < MAX_THREAD_STATES) {
 			if (!read_word(tid, tstate + l->tstate_native_thread_id,
 				       &native))
-				return found;
+				break;
 			if (native == (uint64_t)native_tid) {
-				*found_interp = interp;
-				if (current_frame(l, tid, tstate))
-					return tstate;
-				if (!found)
-					found = tstate;
+				if (!first) {
+					first = tstate;
+					first_interp = interp;
+				}
+				if (current_frame(l, tid, tstate) &&
+				    count < MAX_CHAINS) {
+					interps[count] = interp;
+					tstates[count++] = tstate;
+				}
 			}
 			if (!read_word(tid, tstate + l->tstate_next, &tstate))
-				return found;
+				break;
 		}
 		if (!read_word(tid, interp + l->interp_next, &interp))
-			return found;
+			break;
 	}
-	return found;
+	if (!count && first) {
+		interps[0] = first_interp;
+		tstates[count++] = first;
+	}
+	return count;
 }
 
 /*
@@ -907,30 +921,19 @@ mark_cut_entry(const struct python_layout *l, pid_t tid, uint64_t addr,
 	}
 }
 
-void
-python_read_stack(const struct ft_python_runtime *runtime, pid_t tid,
-		  pid_t native_tid, bool with_name,
-		  struct ft_python_stack *stack)
+/*
+ * Appends the Python frames of the chain that starts at addr to stack, and
+ * sets *thread_object to the Thread that a _bootstrap frame runs.  Returns
+ * false, with a note, when the walk had to stop.
+ */
+static bool
+walk_frames(const struct python_layout *l, pid_t tid, uint64_t addr,
+	    struct ft_python_stack *stack, uint64_t *thread_object)
 {
-	const struct python_layout *l = runtime->layout;
 	unsigned char frame[256], code[1024 + sizeof(uint16_t)];
-	uint64_t tstate, interp = 0, addr, shim, thread_object = 0;
 	unsigned walked = 0;
+	uint64_t shim;
 
-	memset(stack, 0, sizeof(*stack));
-	stack->gil = -1;
-	if (!l) {
-		stack->note = runtime->unavailable;
-		return;
-	}
-	tstate = find_thread_state(l, tid, native_tid, runtime->runtime,
-				   &interp);
-	if (!tstate) {
-		stack->note = "no Python thread state for this thread";
-		return;
-	}
-	stack->gil = holds_gil(l, tid, runtime->runtime, interp, tstate);
-	addr = current_frame(l, tid, tstate);
 	while (addr) {
 		uint64_t code_addr;
 		char *function, *file;
@@ -939,11 +942,11 @@ python_read_stack(const struct ft_python_runtime *runtime, pid_t tid,
 		if (stack->count == MAX_FRAMES || walked++ == 2 * MAX_FRAMES) {
 			stack->note = "Python stack cut at 512 frames";
 			mark_cut_entry(l, tid, addr, stack);
-			return;
+			return false;
 		}
 		if (!read_memory(tid, addr, frame, l->frame_size)) {
 			stack->note = "cannot read a Python frame";
-			return;
+			return false;
 		}
 		shim = addr;
 		addr = word_at(frame, l->frame_previous);
@@ -966,7 +969,7 @@ python_read_stack(const struct ft_python_runtime *runtime, pid_t tid,
 		if (!read_memory(tid, code_addr, code,
 				 l->code_adaptive + sizeof(uint16_t))) {
 			stack->note = "cannot read a Python code object";
-			return;
+			return false;
 		}
 		function =
 			read_unicode(l, tid, word_at(code, l->code_qualname));
@@ -978,14 +981,53 @@ python_read_stack(const struct ft_python_runtime *runtime, pid_t tid,
 			file = xstrdup("?");
 		/* threading's Thread objects run from their _bootstrap(). */
 		if (l->thread_names && !strcmp(function, "Thread._bootstrap"))
-			thread_object = word_at(frame, l->frame_localsplus) &
-					~l->code_tag_bits;
+			*thread_object = word_at(frame, l->frame_localsplus) &
+					 ~l->code_tag_bits;
 		add_python_frame(stack, function, file,
 				 frame_line(l, tid, code, code_addr,
 					    word_at(frame, l->frame_instr)),
 				 l->entry_mark == ENTRY_FLAG &&
 					 frame[l->frame_is_entry] != 0);
 	}
+	return true;
+}
+
+void
+python_read_stack(const struct ft_python_runtime *runtime, pid_t tid,
+		  pid_t native_tid, bool with_name,
+		  struct ft_python_stack *stack)
+{
+	const struct python_layout *l = runtime->layout;
+	uint64_t tstates[MAX_CHAINS], interps[MAX_CHAINS];
+	uint64_t thread_object = 0;
+	unsigned count, i;
+
+	memset(stack, 0, sizeof(*stack));
+	stack->gil = -1;
+	if (!l) {
+		stack->note = runtime->unavailable;
+		return;
+	}
+	count = find_thread_states(l, tid, native_tid, runtime->runtime,
+				   tstates, interps);
+	if (!count) {
+		stack->note = "no Python thread state for this thread";
+		return;
+	}
+	stack->gil =
+		holds_gil(l, tid, runtime->runtime, interps[0], tstates[0]);
+	/*
+	 * A thread that runs code in a subinterpreter has a thread state in
+	 * each interpreter, the newest innermost.  From 3.12 the shims place
+	 * each chain's frames; 3.11's entry marks cannot tell the chains
+	 * apart, so it keeps the first.
+	 */
+	if (l->entry_mark == ENTRY_FLAG)
+		count = 1;
+	for (i = 0; i < count; i++)
+		if (!walk_frames(l, tid, current_frame(l, tid, tstates[i]),
+				 stack, &thread_object))
+			break;
 	if (with_name && thread_object)
 		stack->thread_name =
 			read_str_attribute(l, tid, thread_object, "_name");
