@@ -156,6 +156,9 @@ pause_at_exec_breaks_in_main(void **state)
 
 	/* One continue reaches the breakpoint: no stop on the way. */
 	run_gdb(&gdb, pid, gdb_commands);
+	if (!strstr(gdb.out, "Breakpoint 1, main ("))
+		fprintf(stderr, "gdb's output:\n%s\ngdb's errors:\n%s\n",
+			gdb.out, gdb.err);
 	assert_non_null(strstr(gdb.out, "Breakpoint 1, main ("));
 	assert_non_null(strstr(gdb.out, "pause_child.c"));
 	assert_null(strstr(gdb.out, "SIGSTOP"));
