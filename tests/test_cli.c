@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -398,6 +399,44 @@ sigterm_passed_to_program(void **state)
 	trace_result_free(&live.result);
 }
 
+static double
+monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * A signal reaches forktrace while it blocks in its wait, with no timer
+ * armed and no stop to come: it must wake and pass the signal on at once,
+ * not when sleep ends after 30 seconds.
+ */
+static void
+signal_wakes_blocked_tracer(void **state)
+{
+	const char *options[] = { "--hang-after=0", NULL };
+	const char *command[] = { "sleep", "30", NULL };
+	struct live_trace live;
+	double start;
+	int round;
+
+	(void)state;
+	for (round = 0; round < 3; round++) {
+		assert_int_equal(live_trace_start(&live, options, command), 0);
+		assert_non_null(live_trace_next(&live, "exec", "sleep"));
+		start = monotonic_seconds();
+		kill(live.pid, SIGTERM);
+		live_trace_finish(&live);
+
+		assert_false(live.result.timed_out);
+		assert_int_equal(live.result.exit_code, 128 + SIGTERM);
+		assert_true(monotonic_seconds() - start < 10.0);
+		trace_result_free(&live.result);
+	}
+}
+
 static void
 second_sigterm_detaches(void **state)
 {
@@ -713,6 +752,7 @@ main(void)
 		cmocka_unit_test(hostile_strings_lossless_in_json),
 		cmocka_unit_test(detach_on_exit_leaves_child_running),
 		cmocka_unit_test(sigterm_passed_to_program),
+		cmocka_unit_test(signal_wakes_blocked_tracer),
 		cmocka_unit_test(second_sigterm_detaches),
 		cmocka_unit_test(tracer_death_spares_family),
 		cmocka_unit_test(kill_on_exit_kills_family),

@@ -3,21 +3,24 @@
  *
  * forktrace seizes the program it launches with PTRACE_SEIZE and the fork,
  * vfork, clone, exec and exit options, so the kernel attaches every new
- * child and thread to it.  There are no system-call stops.  The loop polls
- * a signalfd.  On SIGCHLD it drains waitpid(-1, __WALL | WNOHANG), turns
- * each stop into an event, feeds it to the family model and the output,
- * and resumes the thread.  Every resume decision is made in this file.
+ * child and thread to it.  There are no system-call stops.  The loop
+ * blocks in waitpid(-1, __WALL), as the cheapest tracer would, turns each
+ * stop into an event, feeds it to the family model and the output, and
+ * resumes the thread.  Every resume decision is made in this file.
+ *
+ * Signals to forktrace and its timers must end that wait as well.  Their
+ * handlers record what came and, unless one is already due, start a
+ * child that exits at once: its end is a wait status, so waitpid()
+ * returns even when the signal came just before the call.  That keeps
+ * SA_RESTART on every handler, so no other system call fails with EINTR.
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
-#include <sys/signalfd.h>
 #include <sys/syscall.h>
-#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +37,77 @@
 #include "forktrace/stacks.h"
 #include "forktrace/tracer.h"
 #include "forktrace/xmalloc.h"
+
+/* The signals that end the trace, in the order their handling takes. */
+static const int ending_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM };
+#define ENDING_COUNT (sizeof(ending_signals) / sizeof(ending_signals[0]))
+
+/*
+ * Written by the signal handlers only: how many of each ending signal came,
+ * the si_code of the last one, and the wake child that the loop has not
+ * reaped yet (0 for none).  The loop counts what it handled in handled[].
+ */
+static volatile sig_atomic_t received[ENDING_COUNT];
+static volatile sig_atomic_t received_code[ENDING_COUNT];
+static volatile sig_atomic_t wake_child;
+static sig_atomic_t handled[ENDING_COUNT];
+
+/*
+ * Makes the loop's waitpid() return by starting a child that exits at
+ * once, unless a wake child that the loop has not reaped yet will do.
+ * vfork() copies no page tables, and the child calls only _exit().
+ * NOTE: when vfork() fails, the signal waits for the family's next stop.
+ */
+static void
+wake_loop(void)
+{
+	int saved_errno = errno;
+	pid_t pid;
+
+	if (!wake_child) {
+		pid = vfork();
+		if (pid == 0)
+			_exit(0);
+		if (pid > 0)
+			wake_child = pid;
+	}
+	errno = saved_errno;
+}
+
+static void
+on_ending_signal(int signo, siginfo_t *info, void *context)
+{
+	size_t i;
+
+	(void)context;
+	for (i = 0; i < ENDING_COUNT; i++) {
+		if (ending_signals[i] == signo) {
+			received_code[i] = info->si_code;
+			received[i]++;
+		}
+	}
+	wake_loop();
+}
+
+static void
+on_wake_timer(int signo)
+{
+	(void)signo;
+	wake_loop();
+}
+
+/* Returns true when a signo sent to forktrace is not handled yet. */
+static bool
+signal_waiting(int signo)
+{
+	size_t i;
+
+	for (i = 0; i < ENDING_COUNT; i++)
+		if (received[i] != handled[i] &&
+		    (!signo || ending_signals[i] == signo))
+			return true;
+	return false;
+}
 
 static uint64_t
 monotonic_ns(void)
@@ -543,12 +617,10 @@ handle_exec(struct tracer *t, struct task *task)
 static bool
 quit_key_pressed(const struct tracer *t)
 {
-	sigset_t pending;
-
 	if (t->quit_key_ns &&
 	    tracer_now(t) - t->quit_key_ns < QUIT_KEY_WINDOW_NS)
 		return true;
-	return sigpending(&pending) == 0 && sigismember(&pending, SIGQUIT) == 1;
+	return signal_waiting(SIGQUIT);
 }
 
 static void
@@ -747,6 +819,21 @@ forget_task(pid_t tid, void *value, void *data)
 	tracer_drop_task(data, value);
 }
 
+/* Handles one wait status; the end of a wake child only ends a wait. */
+static void
+handle_status(struct tracer *t, pid_t tid, int status)
+{
+	if (tid == wake_child) {
+		wake_child = 0;
+		return;
+	}
+	debug_msg(tid, "wait status 0x%x", (unsigned)status);
+	if (WIFSTOPPED(status))
+		handle_stop(t, tid, status);
+	else if (WIFEXITED(status) || WIFSIGNALED(status))
+		handle_death(t, tid, status);
+}
+
 /* Handles every wait status that is ready, without blocking. */
 void
 tracer_drain_waits(struct tracer *t)
@@ -766,12 +853,84 @@ tracer_drain_waits(struct tracer *t)
 			pidmap_each(&t->tasks, forget_task, t);
 			return;
 		}
-		debug_msg(tid, "wait status 0x%x", (unsigned)status);
-		if (WIFSTOPPED(status))
-			handle_stop(t, tid, status);
-		else if (WIFEXITED(status) || WIFSIGNALED(status))
-			handle_death(t, tid, status);
+		handle_status(t, tid, status);
 	}
+}
+
+/*
+ * Sleeps until a signal comes, for a forktrace that has no child left to
+ * wait for.  The signals are blocked while it looks for a wake child, so
+ * that one coming after the look ends sigsuspend().
+ */
+static void
+sleep_until_signal(void)
+{
+	sigset_t mask, old;
+	size_t i;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGALRM);
+	for (i = 0; i < ENDING_COUNT; i++)
+		sigaddset(&mask, ending_signals[i]);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	if (!wake_child && !signal_waiting(0))
+		sigsuspend(&old);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/*
+ * Blocks until one wait status comes, and handles it.  Without a child to
+ * wait for, it drops every task and, with sleep_if_none, sleeps until a
+ * signal or the wake timer comes instead.
+ */
+static void
+wait_for_status(struct tracer *t, bool sleep_if_none)
+{
+	int status;
+	pid_t tid = waitpid(-1, &status, __WALL);
+
+	if (tid > 0) {
+		handle_status(t, tid, status);
+		return;
+	}
+	if (errno == EINTR)
+		return;
+	if (errno != ECHILD)
+		perror_msg_and_die("waitpid failed");
+	/* Nothing is left to wait for, whatever we thought. */
+	pidmap_each(&t->tasks, forget_task, t);
+	if (sleep_if_none)
+		sleep_until_signal();
+}
+
+/*
+ * Arms the wake timer for deadline_ns (time since the start; 0 for none),
+ * unless it fires at or before that time already.
+ */
+static void
+arm_wake_timer(struct tracer *t, uint64_t deadline_ns)
+{
+	struct itimerspec spec = { { 0, 0 }, { 0, 0 } };
+	uint64_t at;
+
+	if (!deadline_ns || (t->wake_at_ns && t->wake_at_ns <= deadline_ns &&
+			     t->wake_at_ns > tracer_now(t)))
+		return;
+	at = t->start_ns + deadline_ns;
+	spec.it_value.tv_sec = (time_t)(at / 1000000000u);
+	spec.it_value.tv_nsec = (long)(at % 1000000000u);
+	if (timer_settime(t->wake_timer, TIMER_ABSTIME, &spec, NULL) < 0)
+		perror_msg("cannot set the wake timer");
+	t->wake_at_ns = deadline_ns;
+}
+
+void
+tracer_wait_until(struct tracer *t, uint64_t deadline_ns)
+{
+	if (tracer_now(t) >= deadline_ns)
+		return;
+	arm_wake_timer(t, deadline_ns);
+	wait_for_status(t, true);
 }
 
 /*
@@ -782,18 +941,18 @@ tracer_drain_waits(struct tracer *t)
  * from one aimed at forktrace alone.
  */
 static bool
-root_got_signal_too(struct tracer *t, const struct signalfd_siginfo *si)
+root_got_signal_too(struct tracer *t, int signo, int code)
 {
 	char path[64], *text;
 	size_t len;
 	bool pending = false;
-	unsigned long long bit = 1ull << (si->ssi_signo - 1);
+	unsigned long long bit = 1ull << (signo - 1);
 
-	if (si->ssi_code == SI_KERNEL)
+	if (code == SI_KERNEL)
 		return true;
 	/* A delivery stop that is already queued is seen here. */
 	tracer_drain_waits(t);
-	if (t->root_recent_signals & (1ull << si->ssi_signo))
+	if (t->root_recent_signals & (1ull << signo))
 		return true;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)t->root_pid);
 	if (procfs_read_file(path, &text, &len) == 0) {
@@ -831,19 +990,6 @@ forward_due_signal(struct tracer *t)
 	t->forward_signo = 0;
 }
 
-/* Returns the poll() timeout until the next forward, or -1 for none. */
-static int
-forward_timeout_ms(const struct tracer *t)
-{
-	uint64_t now = tracer_now(t);
-
-	if (!t->forward_signo)
-		return -1;
-	if (now >= t->forward_at_ns)
-		return 0;
-	return (int)((t->forward_at_ns - now) / 1000000u) + 1;
-}
-
 /*
  * Handles the stops that Ctrl-\ causes in the members, for up to 50 ms,
  * so that the snapshot shows them where they were and not in a stop.
@@ -854,11 +1000,8 @@ settle_quit_key(struct tracer *t)
 	uint64_t deadline = tracer_now(t) + 50000000u;
 
 	while (tracer_now(t) < deadline) {
-		struct pollfd pfd = { .fd = t->signal_fd, .events = POLLIN };
-
 		tracer_drain_waits(t);
-		if (poll(&pfd, 1, 10) < 0 && errno != EINTR)
-			break;
+		tracer_wait_until(t, deadline);
 	}
 }
 
@@ -882,13 +1025,12 @@ print_snapshot(struct tracer *t)
  * lets go of the family at once.
  */
 static void
-handle_interrupt(struct tracer *t, const struct signalfd_siginfo *si)
+handle_interrupt(struct tracer *t, int signo, int code)
 {
-	int signo = (int)si->ssi_signo;
 	char name[16];
 
 	if (signo == SIGQUIT) {
-		if (si->ssi_code == SI_KERNEL) {
+		if (code == SI_KERNEL) {
 			/* The members' copies of Ctrl-\ are withheld first. */
 			t->quit_key_ns = tracer_now(t);
 			settle_quit_key(t);
@@ -900,7 +1042,7 @@ handle_interrupt(struct tracer *t, const struct signalfd_siginfo *si)
 	t->interrupt_count++;
 	/* An attached family is left running at once, as it was. */
 	if (t->interrupt_count == 1 && !t->root_ended && !t->attached) {
-		if (!root_got_signal_too(t, si)) {
+		if (!root_got_signal_too(t, signo, code)) {
 			t->forward_signo = signo;
 			t->forward_at_ns = tracer_now(t) + FORWARD_DELAY_NS;
 		}
@@ -915,85 +1057,111 @@ handle_interrupt(struct tracer *t, const struct signalfd_siginfo *si)
 	start_detaching(t);
 }
 
-/* Reads the signals that are waiting on the signalfd. */
+/* Handles each signal to forktrace that came since the last call. */
 static void
-read_signals(struct tracer *t)
+handle_interrupts(struct tracer *t)
 {
-	struct signalfd_siginfo si[8];
-	ssize_t n;
 	size_t i;
 
-	n = read(t->signal_fd, si, sizeof(si));
-	if (n < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			perror_msg("cannot read the signalfd");
-		return;
+	for (i = 0; i < ENDING_COUNT; i++) {
+		while (handled[i] != received[i]) {
+			handled[i]++;
+			handle_interrupt(t, ending_signals[i],
+					 received_code[i]);
+		}
 	}
-	for (i = 0; i < (size_t)n / sizeof(si[0]); i++)
-		if (si[i].ssi_signo != SIGCHLD)
-			handle_interrupt(t, &si[i]);
+}
+
+/* Returns the earliest time the loop has work at, or 0 for none. */
+static uint64_t
+next_deadline(const struct tracer *t)
+{
+	uint64_t times[] = { t->pause_tick_ns, 0,
+			     t->forward_signo ? t->forward_at_ns : 0 };
+	uint64_t next = 0;
+	size_t i;
+
+	/* Paused children alone cannot hang: nothing traced is left. */
+	if (t->tasks.count)
+		times[1] = hang_next_tick(t);
+	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++)
+		if (times[i] && (!next || times[i] < next))
+			next = times[i];
+	return next;
+}
+
+/* Handles the signals to forktrace and the timers that are due. */
+static void
+handle_due_work(struct tracer *t)
+{
+	if (signal_waiting(0))
+		handle_interrupts(t);
+	/* Only a delivery since the last look reveals a group kill. */
 	t->root_recent_signals = 0;
+	if (t->pause_tick_ns && tracer_now(t) >= t->pause_tick_ns)
+		pause_tick(t);
+	hang_tick(t);
+	forward_due_signal(t);
 }
 
 static void
 run_loop(struct tracer *t)
 {
-	struct pollfd pfd[3] = { { .fd = t->signal_fd, .events = POLLIN },
-				 { .fd = t->timer_fd, .events = POLLIN },
-				 { .fd = hang_fd(t), .events = POLLIN } };
-	uint64_t ticks;
-
-	/* Paused children are members too: the trace waits for them. */
-	while (t->tasks.count || t->paused.count) {
-		tracer_drain_waits(t);
+	for (;;) {
+		handle_due_work(t);
+		/* Paused children are members too: the trace waits for them. */
 		if (!t->tasks.count && !t->paused.count)
 			break;
+		arm_wake_timer(t, next_deadline(t));
+		/* Everything the handled stops printed is written before the
+		 * wait. */
 		fflush(t->out->fp);
-		if (poll(pfd, 3, forward_timeout_ms(t)) < 0) {
-			if (errno != EINTR)
-				perror_msg_and_die("poll failed");
-			continue;
-		}
-		if (pfd[1].revents & POLLIN) {
-			if (read(t->timer_fd, &ticks, sizeof(ticks)) > 0)
-				pause_tick(t);
-		}
-		if (pfd[2].revents & POLLIN)
-			hang_tick(t);
-		if (pfd[0].revents & POLLIN)
-			read_signals(t);
-		forward_due_signal(t);
+		wait_for_status(t, t->paused.count > 0);
 	}
 }
 
+/*
+ * Installs the handlers of the ending signals and of the wake timer's
+ * SIGALRM, and creates that timer.  A signal that forktrace was started
+ * with ignored (as under nohup) stays ignored, for it and for the program,
+ * as without forktrace.  The program starts with the mask that forktrace
+ * had; forktrace itself unblocks the signals it handles.
+ */
 static void
 setup_signals(struct tracer *t)
 {
-	sigset_t mask;
-
-	static const int ending[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-	struct sigaction action;
+	struct sigaction action, old;
+	struct sigevent timer_event;
+	sigset_t handled_set;
 	size_t i;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	/*
-	 * A signal that forktrace was started with ignored (as under nohup)
-	 * stays ignored, for it and for the program, as without forktrace.
-	 */
-	for (i = 0; i < sizeof(ending) / sizeof(ending[0]); i++)
-		if (sigaction(ending[i], NULL, &action) == 0 &&
-		    action.sa_handler != SIG_IGN)
-			sigaddset(&mask, ending[i]);
-	if (sigprocmask(SIG_BLOCK, &mask, &t->child_mask) < 0)
-		perror_msg_and_die("cannot block signals");
-	t->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (t->signal_fd < 0)
-		perror_msg_and_die("cannot create a signalfd");
-	t->timer_fd =
-		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (t->timer_fd < 0)
-		perror_msg_and_die("cannot create a timerfd");
+	sigprocmask(SIG_BLOCK, NULL, &t->child_mask);
+	sigemptyset(&handled_set);
+	sigaddset(&handled_set, SIGALRM);
+	for (i = 0; i < ENDING_COUNT; i++)
+		sigaddset(&handled_set, ending_signals[i]);
+
+	memset(&action, 0, sizeof(action));
+	action.sa_mask = handled_set;
+	action.sa_flags = SA_RESTART | SA_SIGINFO;
+	action.sa_sigaction = on_ending_signal;
+	for (i = 0; i < ENDING_COUNT; i++)
+		if (sigaction(ending_signals[i], NULL, &old) == 0 &&
+		    old.sa_handler != SIG_IGN)
+			sigaction(ending_signals[i], &action, NULL);
+	action.sa_flags = SA_RESTART;
+	action.sa_handler = on_wake_timer;
+	if (sigaction(SIGALRM, &action, NULL) < 0)
+		perror_msg_and_die("cannot handle SIGALRM");
+	if (sigprocmask(SIG_UNBLOCK, &handled_set, NULL) < 0)
+		perror_msg_and_die("cannot unblock signals");
+
+	memset(&timer_event, 0, sizeof(timer_event));
+	timer_event.sigev_notify = SIGEV_SIGNAL;
+	timer_event.sigev_signo = SIGALRM;
+	if (timer_create(CLOCK_MONOTONIC, &timer_event, &t->wake_timer) < 0)
+		perror_msg_and_die("cannot create a timer");
+	t->wake_timer_created = true;
 }
 
 /* Computes forktrace's exit status from how the trace ended. */
@@ -1066,7 +1234,7 @@ open_output(const struct ft_options *opts)
 int
 tracer_run(const struct ft_options *opts)
 {
-	struct tracer t = { .opts = opts, .signal_fd = -1, .timer_fd = -1 };
+	struct tracer t = { .opts = opts };
 	struct ft_summary summary = { 0 };
 	FILE *fp = open_output(opts);
 	int status;
@@ -1141,8 +1309,8 @@ out:
 	hang_stop(&t);
 	stacks_free(t.stacks);
 	stacks_free(t.snapshot_own_stacks);
-	close(t.signal_fd);
-	close(t.timer_fd);
+	if (t.wake_timer_created)
+		timer_delete(t.wake_timer);
 	pidmap_free(&t.paused);
 	pidmap_free(&t.helpers);
 	pidmap_free(&t.taking_back);
