@@ -27,6 +27,7 @@
 
 #include "forktrace/error.h"
 #include "forktrace/escape.h"
+#include "forktrace/exec_stack.h"
 #include "forktrace/family.h"
 #include "forktrace/launch.h"
 #include "forktrace/loop.h"
@@ -584,7 +585,7 @@ handle_exec(struct tracer *t, struct task *task)
 	if (t->stacks)
 		stacks_forget(t->stacks, task->tgid);
 
-	procfs_read_program(task->tid, &program);
+	exec_stack_read_program(task->tid, &program);
 	event_set_program(&event, &program);
 	event.former_tid = (pid_t)former;
 	hang_note_exec(t, task->tgid);
