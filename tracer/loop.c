@@ -211,6 +211,19 @@ tracer_release(struct tracer *t, struct task *task, int signo)
 		resume(task, signo);
 }
 
+/*
+ * Returns true when a stopped thread may run on before its event is
+ * emitted, so that it does not wait while the event is formatted.  The
+ * output is then buffered and written only at the loop's next flush, so
+ * the order shows nowhere.  A line to stderr is written at once, and stays
+ * ahead of what the thread prints next.
+ */
+static bool
+resume_before_emit(const struct tracer *t)
+{
+	return !t->detaching && t->out->fp != stderr;
+}
+
 static bool
 thread_is_zombie(pid_t tid)
 {
@@ -522,6 +535,9 @@ handle_new_child(struct tracer *t, struct task *task, unsigned ptrace_event)
 			resumed = true;
 		}
 		stack = stacks_unwind(t->stacks, sample);
+	} else if (resume_before_emit(t)) {
+		resume(task, 0);
+		resumed = true;
 	}
 	event.stack = stack;
 	event.other_threads = other_threads;
@@ -566,7 +582,7 @@ handle_exec(struct tracer *t, struct task *task)
 				  .pid = task->tgid,
 				  .tid = task->tid };
 	unsigned long former = task->tid;
-	bool pause_at_exec, first_root_exec;
+	bool pause_at_exec, first_root_exec, resumed;
 	struct procfs_program program = { 0 };
 
 	if (ptrace(PTRACE_GETEVENTMSG, task->tid, 0L, &former) == 0 &&
@@ -589,9 +605,16 @@ handle_exec(struct tracer *t, struct task *task)
 	event_set_program(&event, &program);
 	event.former_tid = (pid_t)former;
 	hang_note_exec(t, task->tgid);
+	/* A pause at exec needs the event's program to decide. */
+	resumed = !pause_at_exec && t->opts->pause != FT_PAUSE_EXEC &&
+		  resume_before_emit(t);
+	if (resumed)
+		resume(task, 0);
 	tracer_emit(t, &event);
 	procfs_program_free(&program);
 
+	if (resumed)
+		return;
 	if (t->detaching) {
 		tracer_release(t, task, 0);
 	} else if (pause_at_exec) {
@@ -671,9 +694,14 @@ handle_signal(struct tracer *t, struct task *task, int signo)
 	}
 	if (signal_is_fatal_fault(signo))
 		event.stack = stack = capture_stack(t, task, FT_STACKS_SIGNAL);
-	tracer_emit(t, &event);
+	if (resume_before_emit(t)) {
+		resume(task, signo);
+		tracer_emit(t, &event);
+	} else {
+		tracer_emit(t, &event);
+		tracer_release(t, task, signo);
+	}
 	stack_free(stack);
-	tracer_release(t, task, signo);
 	if (signo == SIGCHLD && event.si_code == CLD_CONTINUED &&
 	    event.has_sender && t->paused.count)
 		pause_check(t, event.sender_pid);
