@@ -574,6 +574,21 @@ handle_new_child(struct tracer *t, struct task *task, unsigned ptrace_event)
 		tracer_release(t, task, 0);
 }
 
+/*
+ * Returns false when only the leader of process tgid can have called
+ * execve(), which spares asking the kernel for the caller.  A new thread
+ * runs only once its creator's event is in the model, so a process with
+ * no live thread there has none.  Under -p a thread may run before
+ * forktrace found it.
+ */
+static bool
+might_exec_from_thread(const struct tracer *t, pid_t tgid)
+{
+	const struct ft_process *process = family_process(t->family, tgid);
+
+	return t->attached || !process || process->live_threads;
+}
+
 /* Handles the exec event stop; the thread now has the leader's pid. */
 static void
 handle_exec(struct tracer *t, struct task *task)
@@ -585,7 +600,8 @@ handle_exec(struct tracer *t, struct task *task)
 	bool pause_at_exec, first_root_exec, resumed;
 	struct procfs_program program = { 0 };
 
-	if (ptrace(PTRACE_GETEVENTMSG, task->tid, 0L, &former) == 0 &&
+	if (might_exec_from_thread(t, task->tgid) &&
+	    ptrace(PTRACE_GETEVENTMSG, task->tid, 0L, &former) == 0 &&
 	    (pid_t)former != task->tid) {
 		/* A thread other than the leader called execve(). */
 		struct task *former_task = pidmap_get(&t->tasks, (pid_t)former);
