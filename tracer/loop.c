@@ -950,16 +950,16 @@ wait_for_status(struct tracer *t, bool sleep_if_none)
 
 /*
  * Arms the wake timer for deadline_ns (time since the start; 0 for none),
- * unless it fires at or before that time already.
+ * unless it fires at or before that time already.  now_ns is the time.
  */
 static void
-arm_wake_timer(struct tracer *t, uint64_t deadline_ns)
+arm_wake_timer(struct tracer *t, uint64_t deadline_ns, uint64_t now_ns)
 {
 	struct itimerspec spec = { { 0, 0 }, { 0, 0 } };
 	uint64_t at;
 
 	if (!deadline_ns || (t->wake_at_ns && t->wake_at_ns <= deadline_ns &&
-			     t->wake_at_ns > tracer_now(t)))
+			     t->wake_at_ns > now_ns))
 		return;
 	at = t->start_ns + deadline_ns;
 	spec.it_value.tv_sec = (time_t)(at / 1000000000u);
@@ -972,9 +972,11 @@ arm_wake_timer(struct tracer *t, uint64_t deadline_ns)
 void
 tracer_wait_until(struct tracer *t, uint64_t deadline_ns)
 {
-	if (tracer_now(t) >= deadline_ns)
+	uint64_t now = tracer_now(t);
+
+	if (now >= deadline_ns)
 		return;
-	arm_wake_timer(t, deadline_ns);
+	arm_wake_timer(t, deadline_ns, now);
 	wait_for_status(t, true);
 }
 
@@ -1135,29 +1137,40 @@ next_deadline(const struct tracer *t)
 	return next;
 }
 
-/* Handles the signals to forktrace and the timers that are due. */
-static void
+/*
+ * Handles the signals to forktrace and the timers that are due, and
+ * returns the time.  It reads the clock once when nothing is due.
+ */
+static uint64_t
 handle_due_work(struct tracer *t)
 {
+	uint64_t now, hang_at;
+
 	if (signal_waiting(0))
 		handle_interrupts(t);
 	/* Only a delivery since the last look reveals a group kill. */
 	t->root_recent_signals = 0;
-	if (t->pause_tick_ns && tracer_now(t) >= t->pause_tick_ns)
+	now = tracer_now(t);
+	if (t->pause_tick_ns && now >= t->pause_tick_ns)
 		pause_tick(t);
-	hang_tick(t);
-	forward_due_signal(t);
+	hang_at = hang_next_tick(t);
+	if (hang_at && now >= hang_at)
+		hang_tick(t);
+	if (t->forward_signo && now >= t->forward_at_ns)
+		forward_due_signal(t);
+	return now;
 }
 
 static void
 run_loop(struct tracer *t)
 {
 	for (;;) {
-		handle_due_work(t);
+		uint64_t now = handle_due_work(t);
+
 		/* Paused children are members too: the trace waits for them. */
 		if (!t->tasks.count && !t->paused.count)
 			break;
-		arm_wake_timer(t, next_deadline(t));
+		arm_wake_timer(t, next_deadline(t), now);
 		/* Everything the handled stops printed is written before the
 		 * wait. */
 		fflush(t->out->fp);
