@@ -8,14 +8,19 @@
  * stop into an event, feeds it to the family model and the output, and
  * resumes the thread.  Every resume decision is made in this file.
  *
- * Signals to forktrace and its timers must end that wait as well.  Their
- * handlers record what came and, unless one is already due, start a
- * child that exits at once: its end is a wait status, so waitpid()
- * returns even when the signal came just before the call.  That keeps
- * SA_RESTART on every handler, so no other system call fails with EINTR.
+ * Signals to forktrace and its timers must end that wait as well.  A
+ * thread of their own takes them, records what came, and writes a byte to
+ * the pipe of the waker, a child of forktrace that then stops itself.
+ * Its stop is a wait status, so waitpid() returns even when the signal
+ * came just before the call.  The loop's thread keeps those signals
+ * blocked, so none of its system calls is interrupted.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/prctl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,57 +49,88 @@ static const int ending_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM };
 #define ENDING_COUNT (sizeof(ending_signals) / sizeof(ending_signals[0]))
 
 /*
- * Written by the signal handlers only: how many of each ending signal came,
- * the si_code of the last one, and the wake child that the loop has not
- * reaped yet (0 for none).  The loop counts what it handled in handled[].
+ * Written by the signal thread: how many of each ending signal came and
+ * the si_code of the last one.  The loop counts what it handled in
+ * handled[].
  */
-static volatile sig_atomic_t received[ENDING_COUNT];
-static volatile sig_atomic_t received_code[ENDING_COUNT];
-static volatile sig_atomic_t wake_child;
-static sig_atomic_t handled[ENDING_COUNT];
+static atomic_uint received[ENDING_COUNT];
+static atomic_int received_code[ENDING_COUNT];
+static unsigned handled[ENDING_COUNT];
+/* The signals that the signal thread takes */
+static sigset_t thread_signals;
+/* The waker: a child that stops itself for each byte on its pipe */
+static pid_t waker_pid;
+static int waker_pipe[2] = { -1, -1 };
 
 /*
- * Makes the loop's waitpid() return by starting a child that exits at
- * once, unless a wake child that the loop has not reaped yet will do.
- * vfork() copies no page tables, and the child calls only _exit().
- * NOTE: when vfork() fails, the signal waits for the family's next stop.
+ * Runs the waker, in a child of forktrace: for each read of bytes from
+ * the pipe it stops itself, and that job-control stop ends the loop's
+ * waitpid().  The loop continues it.  It ignores the terminal's signals,
+ * which reach forktrace's whole process group, and dies with forktrace.
+ * NOTE: a SIGCONT to that group between the waker's stop and the loop's
+ * wait cancels the stop's report.  What came then waits for the next tick
+ * or stop of the family.
  */
 static void
-wake_loop(void)
+run_waker(pid_t parent)
 {
-	int saved_errno = errno;
-	pid_t pid;
-
-	if (!wake_child) {
-		pid = vfork();
-		if (pid == 0)
-			_exit(0);
-		if (pid > 0)
-			wake_child = pid;
-	}
-	errno = saved_errno;
-}
-
-static void
-on_ending_signal(int signo, siginfo_t *info, void *context)
-{
+	static const int ignored[] = { SIGHUP,	SIGINT,	 SIGQUIT, SIGTERM,
+				       SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE };
+	char bytes[64];
 	size_t i;
 
-	(void)context;
-	for (i = 0; i < ENDING_COUNT; i++) {
-		if (ending_signals[i] == signo) {
-			received_code[i] = info->si_code;
-			received[i]++;
-		}
-	}
-	wake_loop();
+	for (i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+		signal(ignored[i], SIG_IGN);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	close(waker_pipe[1]);
+	while (read(waker_pipe[0], bytes, sizeof(bytes)) > 0)
+		raise(SIGSTOP);
+	_exit(0);
 }
 
-static void
-on_wake_timer(int signo)
+/* Starts the waker; returns its pid, or -1. */
+static pid_t
+start_waker(void)
 {
-	(void)signo;
-	wake_loop();
+	pid_t parent = getpid();
+	pid_t pid = fork();
+
+	if (pid == 0)
+		run_waker(parent);
+	return pid;
+}
+
+/*
+ * Runs in a thread of its own, which alone takes the ending signals and
+ * the wake timer's SIGALRM: the loop's thread keeps them blocked, so none
+ * of its system calls is interrupted.  For each one it writes a byte to
+ * the waker's pipe; a full pipe wakes the loop all the same.
+ */
+static void *
+take_signals(void *unused)
+{
+	siginfo_t info;
+	char byte = 0;
+	size_t i;
+	int signo;
+
+	(void)unused;
+	for (;;) {
+		signo = sigwaitinfo(&thread_signals, &info);
+		if (signo < 0)
+			continue;
+		for (i = 0; i < ENDING_COUNT; i++) {
+			if (ending_signals[i] == signo) {
+				atomic_store(&received_code[i], info.si_code);
+				atomic_fetch_add(&received[i], 1);
+			}
+		}
+		if (write(waker_pipe[1], &byte, 1) < 0 && errno != EAGAIN)
+			continue;
+	}
+	return NULL;
 }
 
 /* Returns true when a signo sent to forktrace is not handled yet. */
@@ -104,10 +140,26 @@ signal_waiting(int signo)
 	size_t i;
 
 	for (i = 0; i < ENDING_COUNT; i++)
-		if (received[i] != handled[i] &&
+		if (atomic_load(&received[i]) != handled[i] &&
 		    (!signo || ending_signals[i] == signo))
 			return true;
 	return false;
+}
+
+/*
+ * Handles a wait status of the waker: continues it after its stop, or
+ * starts a new one if it died, as a kill of the process group may do.
+ */
+static void
+handle_waker_status(int status)
+{
+	if (WIFSTOPPED(status)) {
+		kill(waker_pid, SIGCONT);
+		return;
+	}
+	waker_pid = start_waker();
+	if (waker_pid < 0)
+		perror_msg("cannot start the waker process");
 }
 
 static uint64_t
@@ -864,14 +916,17 @@ forget_task(pid_t tid, void *value, void *data)
 	tracer_drop_task(data, value);
 }
 
-/* Handles one wait status; the end of a wake child only ends a wait. */
+/* Handles one wait status; a status of the waker only ends a wait. */
 static void
 handle_status(struct tracer *t, pid_t tid, int status)
 {
-	if (tid == wake_child) {
-		wake_child = 0;
+	if (tid == waker_pid) {
+		handle_waker_status(status);
 		return;
 	}
+	/* waitpid() reports an --on-pause command's own stop too. */
+	if (WIFSTOPPED(status) && pidmap_get(&t->helpers, tid))
+		return;
 	debug_msg(tid, "wait status 0x%x", (unsigned)status);
 	if (WIFSTOPPED(status))
 		handle_stop(t, tid, status);
@@ -903,36 +958,14 @@ tracer_drain_waits(struct tracer *t)
 }
 
 /*
- * Sleeps until a signal comes, for a forktrace that has no child left to
- * wait for.  The signals are blocked while it looks for a wake child, so
- * that one coming after the look ends sigsuspend().
+ * Blocks until one wait status comes, and handles it.  WUNTRACED adds the
+ * stops of forktrace's own untraced children: the waker's.
  */
 static void
-sleep_until_signal(void)
-{
-	sigset_t mask, old;
-	size_t i;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGALRM);
-	for (i = 0; i < ENDING_COUNT; i++)
-		sigaddset(&mask, ending_signals[i]);
-	sigprocmask(SIG_BLOCK, &mask, &old);
-	if (!wake_child && !signal_waiting(0))
-		sigsuspend(&old);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-}
-
-/*
- * Blocks until one wait status comes, and handles it.  Without a child to
- * wait for, it drops every task and, with sleep_if_none, sleeps until a
- * signal or the wake timer comes instead.
- */
-static void
-wait_for_status(struct tracer *t, bool sleep_if_none)
+wait_for_status(struct tracer *t)
 {
 	int status;
-	pid_t tid = waitpid(-1, &status, __WALL);
+	pid_t tid = waitpid(-1, &status, __WALL | WUNTRACED);
 
 	if (tid > 0) {
 		handle_status(t, tid, status);
@@ -944,8 +977,6 @@ wait_for_status(struct tracer *t, bool sleep_if_none)
 		perror_msg_and_die("waitpid failed");
 	/* Nothing is left to wait for, whatever we thought. */
 	pidmap_each(&t->tasks, forget_task, t);
-	if (sleep_if_none)
-		sleep_until_signal();
 }
 
 /*
@@ -977,7 +1008,7 @@ tracer_wait_until(struct tracer *t, uint64_t deadline_ns)
 	if (now >= deadline_ns)
 		return;
 	arm_wake_timer(t, deadline_ns, now);
-	wait_for_status(t, true);
+	wait_for_status(t);
 }
 
 /*
@@ -1174,45 +1205,39 @@ run_loop(struct tracer *t)
 		/* Everything the handled stops printed is written before the
 		 * wait. */
 		fflush(t->out->fp);
-		wait_for_status(t, t->paused.count > 0);
+		wait_for_status(t);
 	}
 }
 
 /*
- * Installs the handlers of the ending signals and of the wake timer's
- * SIGALRM, and creates that timer.  A signal that forktrace was started
- * with ignored (as under nohup) stays ignored, for it and for the program,
- * as without forktrace.  The program starts with the mask that forktrace
- * had; forktrace itself unblocks the signals it handles.
+ * Starts the waker and the thread that takes the ending signals and the
+ * wake timer's SIGALRM, and creates that timer.  A signal that forktrace was
+ * started with ignored (as under nohup) stays ignored, for it and for the
+ * program, as without forktrace.  The program starts with the mask that
+ * forktrace had.
  */
 static void
 setup_signals(struct tracer *t)
 {
-	struct sigaction action, old;
 	struct sigevent timer_event;
-	sigset_t handled_set;
+	struct sigaction action;
+	pthread_t thread;
 	size_t i;
 
-	sigprocmask(SIG_BLOCK, NULL, &t->child_mask);
-	sigemptyset(&handled_set);
-	sigaddset(&handled_set, SIGALRM);
+	sigemptyset(&thread_signals);
+	sigaddset(&thread_signals, SIGALRM);
 	for (i = 0; i < ENDING_COUNT; i++)
-		sigaddset(&handled_set, ending_signals[i]);
-
-	memset(&action, 0, sizeof(action));
-	action.sa_mask = handled_set;
-	action.sa_flags = SA_RESTART | SA_SIGINFO;
-	action.sa_sigaction = on_ending_signal;
-	for (i = 0; i < ENDING_COUNT; i++)
-		if (sigaction(ending_signals[i], NULL, &old) == 0 &&
-		    old.sa_handler != SIG_IGN)
-			sigaction(ending_signals[i], &action, NULL);
-	action.sa_flags = SA_RESTART;
-	action.sa_handler = on_wake_timer;
-	if (sigaction(SIGALRM, &action, NULL) < 0)
-		perror_msg_and_die("cannot handle SIGALRM");
-	if (sigprocmask(SIG_UNBLOCK, &handled_set, NULL) < 0)
-		perror_msg_and_die("cannot unblock signals");
+		if (sigaction(ending_signals[i], NULL, &action) == 0 &&
+		    action.sa_handler != SIG_IGN)
+			sigaddset(&thread_signals, ending_signals[i]);
+	if (pthread_sigmask(SIG_BLOCK, &thread_signals, &t->child_mask))
+		error_msg_and_die("cannot block signals");
+	if (pipe2(waker_pipe, O_CLOEXEC) < 0 ||
+	    fcntl(waker_pipe[1], F_SETFL, O_NONBLOCK) < 0)
+		perror_msg_and_die("cannot create a pipe");
+	waker_pid = start_waker();
+	if (waker_pid < 0)
+		perror_msg_and_die("cannot start the waker process");
 
 	memset(&timer_event, 0, sizeof(timer_event));
 	timer_event.sigev_notify = SIGEV_SIGNAL;
@@ -1220,6 +1245,21 @@ setup_signals(struct tracer *t)
 	if (timer_create(CLOCK_MONOTONIC, &timer_event, &t->wake_timer) < 0)
 		perror_msg_and_die("cannot create a timer");
 	t->wake_timer_created = true;
+	if (pthread_create(&thread, NULL, take_signals, NULL) ||
+	    pthread_detach(thread))
+		error_msg_and_die("cannot start the signal thread");
+}
+
+/* Ends the waker, which would otherwise end only with forktrace. */
+static void
+stop_waker(void)
+{
+	if (waker_pid <= 0)
+		return;
+	kill(waker_pid, SIGKILL);
+	while (waitpid(waker_pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	waker_pid = 0;
 }
 
 /* Computes forktrace's exit status from how the trace ended. */
@@ -1369,6 +1409,7 @@ out:
 	stacks_free(t.snapshot_own_stacks);
 	if (t.wake_timer_created)
 		timer_delete(t.wake_timer);
+	stop_waker();
 	pidmap_free(&t.paused);
 	pidmap_free(&t.helpers);
 	pidmap_free(&t.taking_back);
