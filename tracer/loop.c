@@ -18,7 +18,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -56,8 +58,11 @@ static const int ending_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM };
 static atomic_uint received[ENDING_COUNT];
 static atomic_int received_code[ENDING_COUNT];
 static unsigned handled[ENDING_COUNT];
-/* The signals that the signal thread takes */
+/* The signals that the signal thread takes, and its signalfd */
 static sigset_t thread_signals;
+static int signal_fd = -1;
+/* 1 while the signal thread reads signals that it has not recorded yet */
+static atomic_int taking;
 /* The waker: a child that stops itself for each byte on its pipe */
 static pid_t waker_pid;
 static int waker_pipe[2] = { -1, -1 };
@@ -104,31 +109,38 @@ start_waker(void)
 
 /*
  * Runs in a thread of its own, which alone takes the ending signals and
- * the wake timer's SIGALRM: the loop's thread keeps them blocked, so none
- * of its system calls is interrupted.  For each one it writes a byte to
- * the waker's pipe; a full pipe wakes the loop all the same.
+ * the wake timer's SIGALRM, from a signalfd: the loop's thread keeps them
+ * blocked, so none of its system calls is interrupted.  For each one it
+ * writes a byte to the waker's pipe.  taking is set from before the
+ * signals leave the pending set until they are recorded.
  */
 static void *
-take_signals(void *unused)
+take_signals(void *data)
 {
-	siginfo_t info;
+	int fd = *(int *)data;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct signalfd_siginfo si[8];
 	char byte = 0;
-	size_t i;
-	int signo;
+	ssize_t n;
+	size_t i, j;
 
-	(void)unused;
 	for (;;) {
-		signo = sigwaitinfo(&thread_signals, &info);
-		if (signo < 0)
+		if (poll(&pfd, 1, -1) < 0)
 			continue;
-		for (i = 0; i < ENDING_COUNT; i++) {
-			if (ending_signals[i] == signo) {
-				atomic_store(&received_code[i], info.si_code);
-				atomic_fetch_add(&received[i], 1);
+		atomic_store(&taking, 1);
+		n = read(fd, si, sizeof(si));
+		for (i = 0; n > 0 && i < (size_t)n / sizeof(si[0]); i++) {
+			for (j = 0; j < ENDING_COUNT; j++) {
+				if (ending_signals[j] != (int)si[i].ssi_signo)
+					continue;
+				atomic_store(&received_code[j], si[i].ssi_code);
+				atomic_fetch_add(&received[j], 1);
 			}
 		}
+		atomic_store(&taking, 0);
+		/* A full pipe wakes the loop all the same. */
 		if (write(waker_pipe[1], &byte, 1) < 0 && errno != EAGAIN)
-			continue;
+			perror_msg("cannot wake the loop");
 	}
 	return NULL;
 }
@@ -605,7 +617,14 @@ handle_new_child(struct tracer *t, struct task *task, unsigned ptrace_event)
 	    pause_applies(t, family_process(t->family, task->tgid)))
 		pause = event.kind == FT_EVENT_VFORK ? TASK_PAUSE_AT_EXEC
 						     : TASK_PAUSE_AT_FIRST_STOP;
-	if (!child) {
+	/*
+	 * While letting go, a child whose first stop came first was detached
+	 * at that stop: it is no longer traced, and no stop of it will come.
+	 */
+	if (!child && t->detaching &&
+	    ptrace(PTRACE_INTERRUPT, child_tid, 0L, 0L) < 0) {
+		debug_msg(child_tid, "detached before its creator's event");
+	} else if (!child) {
 		tracer_add_task(t, child_tid,
 				event.kind == FT_EVENT_THREAD ? task->tgid
 							      : child_tid,
@@ -709,10 +728,15 @@ handle_exec(struct tracer *t, struct task *task)
 static bool
 quit_key_pressed(const struct tracer *t)
 {
+	sigset_t pending;
+
 	if (t->quit_key_ns &&
 	    tracer_now(t) - t->quit_key_ns < QUIT_KEY_WINDOW_NS)
 		return true;
-	return signal_waiting(SIGQUIT);
+	/* Queued, being taken, or taken and not handled yet. */
+	return (sigpending(&pending) == 0 &&
+		sigismember(&pending, SIGQUIT) == 1) ||
+	       atomic_load(&taking) || signal_waiting(SIGQUIT);
 }
 
 static void
@@ -1245,7 +1269,10 @@ setup_signals(struct tracer *t)
 	if (timer_create(CLOCK_MONOTONIC, &timer_event, &t->wake_timer) < 0)
 		perror_msg_and_die("cannot create a timer");
 	t->wake_timer_created = true;
-	if (pthread_create(&thread, NULL, take_signals, NULL) ||
+	signal_fd = signalfd(-1, &thread_signals, SFD_CLOEXEC);
+	if (signal_fd < 0)
+		perror_msg_and_die("cannot create a signalfd");
+	if (pthread_create(&thread, NULL, take_signals, &signal_fd) ||
 	    pthread_detach(thread))
 		error_msg_and_die("cannot start the signal thread");
 }
