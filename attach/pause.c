@@ -20,7 +20,6 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "forktrace/error.h"
@@ -78,20 +77,14 @@ pause_applies(const struct tracer *t, const struct ft_process *process)
 	return false;
 }
 
+/* Starts or stops the loop's checks of paused children. */
 static void
 arm_timer(struct tracer *t, bool on)
 {
-	struct itimerspec spec = { { 0, 0 }, { 0, 0 } };
-
-	if (t->timer_armed == on)
-		return;
-	if (on) {
-		spec.it_interval.tv_nsec = PAUSE_TICK_MS * 1000000L;
-		spec.it_value = spec.it_interval;
-	}
-	if (timerfd_settime(t->timer_fd, 0, &spec, NULL) < 0)
-		perror_msg("cannot set the pause timer");
-	t->timer_armed = on;
+	if (!on)
+		t->pause_tick_ns = 0;
+	else if (!t->pause_tick_ns)
+		t->pause_tick_ns = tracer_now(t) + PAUSE_TICK_MS * 1000000ull;
 }
 
 /* Runs the --on-pause command for a child that was just paused. */
@@ -322,6 +315,7 @@ pause_check(struct tracer *t, pid_t pid)
 void
 pause_tick(struct tracer *t)
 {
+	t->pause_tick_ns = tracer_now(t) + PAUSE_TICK_MS * 1000000ull;
 	pidmap_each(&t->paused, check_entry, t);
 	if (!t->paused.count)
 		arm_timer(t, false);

@@ -299,6 +299,55 @@ text_exec_long_args_cut_unless_verbose(void **state)
 	capture_free(&c);
 }
 
+/*
+ * Times and lifetimes are formatted without printf: they must read as
+ * printf's "%10.6f" of seconds and "%.1fms" or "%.3fs" would, at the
+ * halves, the carries into the next unit and the switch from ms to s.
+ */
+static void
+text_times_match_printf(void **state)
+{
+	static const uint64_t times[] = {
+		0,	     1,		  499,
+		500,	     501,	  999,
+		1000,	     1499,	  1500,
+		49999,	     50000,	  50001,
+		99999,	     999999,	  999999499,
+		999999500,   999999501,	  999999999,
+		1000000000,  1000049999,  1000050000,
+		1000500000,  1234567890,  9999999999,
+		10000000000, 86399999999, 123456789012345ull,
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		struct capture c = { 0 };
+		struct ft_event fork_event =
+			creation_event(FT_EVENT_FORK, ROOT_PID, 101, 0);
+		struct ft_event event =
+			exit_event(101, 101, W_EXITCODE(0, 0), times[i]);
+		char expected[128], lifetime[32];
+		double ns = (double)times[i];
+
+		if (times[i] < 1000000000u)
+			snprintf(lifetime, sizeof(lifetime), "%.1fms",
+				 ns / 1e6);
+		else
+			snprintf(lifetime, sizeof(lifetime), "%.3fs", ns / 1e9);
+		snprintf(expected, sizeof(expected),
+			 "%10.6f   101 sh: exit 0 after %s\n", ns / 1e9,
+			 lifetime);
+		capture_start(&c);
+		setup_root_sh(&c);
+		setup_event(&c, &fork_event);
+		deliver(&c, &event);
+		capture_close(&c);
+		assert_string_equal(c.text, expected);
+		capture_free(&c);
+	}
+}
+
 static void
 text_exit_line_with_code(void **state)
 {
@@ -970,6 +1019,7 @@ main(void)
 		cmocka_unit_test(text_exec_by_thread_names_caller),
 		cmocka_unit_test(text_exec_long_args_cut_unless_verbose),
 		cmocka_unit_test(text_exit_line_with_code),
+		cmocka_unit_test(text_times_match_printf),
 		cmocka_unit_test(text_exit_line_killed_core),
 		cmocka_unit_test(text_exit_line_long_duration),
 		cmocka_unit_test(text_thread_exit_line),

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "forktrace/error.h"
@@ -68,8 +67,8 @@ struct fork_note {
 
 struct hang_state {
 	uint64_t after_ns;
-	uint64_t tick_ns;
-	int timer_fd; /* -1 with --hang-after=0: no detection */
+	uint64_t tick_ns; /* 0 with --hang-after=0: no detection */
+	uint64_t next_tick_ns; /* when the loop calls for the next sample */
 	struct pidmap samples; /* tid -> struct sample */
 	/*
 	 * tgid -> 1 + the sum of its threads' wait signatures when it was
@@ -86,7 +85,6 @@ void
 hang_start(struct tracer *t)
 {
 	struct hang_state *h;
-	struct itimerspec spec = { { 0, 0 }, { 0, 0 } };
 	uint64_t tick;
 
 	/*
@@ -95,7 +93,6 @@ hang_start(struct tracer *t)
 	 * SIGQUIT snapshot.
 	 */
 	h = xcalloc(1, sizeof(*h));
-	h->timer_fd = -1;
 	t->hang = h;
 	if (!(t->opts->hang_after > 0))
 		return;
@@ -107,15 +104,7 @@ hang_start(struct tracer *t)
 	if (tick > 1000000000u)
 		tick = 1000000000u;
 	h->tick_ns = tick;
-	h->timer_fd =
-		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (h->timer_fd < 0)
-		perror_msg_and_die("cannot create a timerfd");
-	spec.it_value.tv_sec = (time_t)(tick / 1000000000u);
-	spec.it_value.tv_nsec = (long)(tick % 1000000000u);
-	spec.it_interval = spec.it_value;
-	if (timerfd_settime(h->timer_fd, 0, &spec, NULL) < 0)
-		perror_msg_and_die("cannot set the hang timer");
+	h->next_tick_ns = tracer_now(t) + tick;
 }
 
 static void
@@ -151,8 +140,6 @@ hang_stop(struct tracer *t)
 
 	if (!h)
 		return;
-	if (h->timer_fd >= 0)
-		close(h->timer_fd);
 	pidmap_each(&h->samples, free_value, NULL);
 	pidmap_free(&h->samples);
 	pidmap_free(&h->reported);
@@ -164,10 +151,10 @@ hang_stop(struct tracer *t)
 	t->hang = NULL;
 }
 
-int
-hang_fd(const struct tracer *t)
+uint64_t
+hang_next_tick(const struct tracer *t)
 {
-	return t->hang ? t->hang->timer_fd : -1;
+	return t->hang && t->hang->tick_ns ? t->hang->next_tick_ns : 0;
 }
 
 void
@@ -182,7 +169,7 @@ hang_note_exit(struct tracer *t, const struct task *task)
 	size_t i;
 
 	/* The files serve the detector's explanations only. */
-	if (!h || h->timer_fd < 0)
+	if (!h || !h->tick_ns)
 		return;
 	/*
 	 * Reading the files costs some 15 us: a process younger than
@@ -690,7 +677,7 @@ rebaseline(pid_t tid, void *value, void *data)
 static void
 rebaseline_all(struct tracer *t)
 {
-	if (t->hang && t->hang->timer_fd >= 0)
+	if (t->hang && t->hang->tick_ns)
 		pidmap_each(&t->tasks, rebaseline, t);
 }
 
@@ -744,13 +731,13 @@ hang_tick(struct tracer *t)
 	struct sampling sm = { t, tracer_now(t), { 0 } };
 	struct hung_list list = { t, sm.now, NULL, 0, 0 };
 	struct ft_wait_graph graph = { 0 };
-	uint64_t ticks;
 	size_t i;
 
-	if (!h)
+	if (!h || !h->tick_ns || sm.now < h->next_tick_ns)
 		return;
-	if (read(h->timer_fd, &ticks, sizeof(ticks)) < 0 && errno == EAGAIN)
-		return;
+	/* Ticks missed while the loop was busy are not made up. */
+	while (h->next_tick_ns <= sm.now)
+		h->next_tick_ns += h->tick_ns;
 	pidmap_each(&t->tasks, sample_task, &sm);
 	pidmap_each(&sm.sums, find_hung, &list);
 	pidmap_each(&sm.sums, free_value, NULL);

@@ -3,27 +3,38 @@
  *
  * forktrace seizes the program it launches with PTRACE_SEIZE and the fork,
  * vfork, clone, exec and exit options, so the kernel attaches every new
- * child and thread to it.  There are no system-call stops.  The loop polls
- * a signalfd.  On SIGCHLD it drains waitpid(-1, __WALL | WNOHANG), turns
- * each stop into an event, feeds it to the family model and the output,
- * and resumes the thread.  Every resume decision is made in this file.
+ * child and thread to it.  There are no system-call stops.  The loop
+ * blocks in waitpid(-1, __WALL), as the cheapest tracer would, turns each
+ * stop into an event, feeds it to the family model and the output, and
+ * resumes the thread.  Every resume decision is made in this file.
+ *
+ * Signals to forktrace and its timers must end that wait as well.  A
+ * thread of their own takes them, records what came, and writes a byte to
+ * the pipe of the waker, a child of forktrace that then stops itself.
+ * Its stop is a wait status, so waitpid() returns even when the signal
+ * came just before the call.  The loop's thread keeps those signals
+ * blocked, so none of its system calls is interrupted.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <poll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
-#include <sys/signalfd.h>
 #include <sys/syscall.h>
-#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "forktrace/error.h"
 #include "forktrace/escape.h"
+#include "forktrace/exec_stack.h"
 #include "forktrace/family.h"
 #include "forktrace/launch.h"
 #include "forktrace/loop.h"
@@ -34,6 +45,134 @@
 #include "forktrace/stacks.h"
 #include "forktrace/tracer.h"
 #include "forktrace/xmalloc.h"
+
+/* The signals that end the trace, in the order their handling takes. */
+static const int ending_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM };
+#define ENDING_COUNT (sizeof(ending_signals) / sizeof(ending_signals[0]))
+
+/*
+ * Written by the signal thread: how many of each ending signal came and
+ * the si_code of the last one.  The loop counts what it handled in
+ * handled[].
+ */
+static atomic_uint received[ENDING_COUNT];
+static atomic_int received_code[ENDING_COUNT];
+static unsigned handled[ENDING_COUNT];
+/* The signals that the signal thread takes, and its signalfd */
+static sigset_t thread_signals;
+static int signal_fd = -1;
+/* 1 while the signal thread reads signals that it has not recorded yet */
+static atomic_int taking;
+/* The waker: a child that stops itself for each byte on its pipe */
+static pid_t waker_pid;
+static int waker_pipe[2] = { -1, -1 };
+
+/*
+ * Runs the waker, in a child of forktrace: for each read of bytes from
+ * the pipe it stops itself, and that job-control stop ends the loop's
+ * waitpid().  The loop continues it.  It ignores the terminal's signals,
+ * which reach forktrace's whole process group, and dies with forktrace.
+ * NOTE: a SIGCONT to that group between the waker's stop and the loop's
+ * wait cancels the stop's report.  What came then waits for the next tick
+ * or stop of the family.
+ */
+static void
+run_waker(pid_t parent)
+{
+	static const int ignored[] = { SIGHUP,	SIGINT,	 SIGQUIT, SIGTERM,
+				       SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE };
+	char bytes[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+		signal(ignored[i], SIG_IGN);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	close(waker_pipe[1]);
+	while (read(waker_pipe[0], bytes, sizeof(bytes)) > 0)
+		raise(SIGSTOP);
+	_exit(0);
+}
+
+/* Starts the waker; returns its pid, or -1. */
+static pid_t
+start_waker(void)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+
+	if (pid == 0)
+		run_waker(parent);
+	return pid;
+}
+
+/*
+ * Runs in a thread of its own, which alone takes the ending signals and
+ * the wake timer's SIGALRM, from a signalfd: the loop's thread keeps them
+ * blocked, so none of its system calls is interrupted.  For each one it
+ * writes a byte to the waker's pipe.  taking is set from before the
+ * signals leave the pending set until they are recorded.
+ */
+static void *
+take_signals(void *data)
+{
+	int fd = *(int *)data;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct signalfd_siginfo si[8];
+	char byte = 0;
+	ssize_t n;
+	size_t i, j;
+
+	for (;;) {
+		if (poll(&pfd, 1, -1) < 0)
+			continue;
+		atomic_store(&taking, 1);
+		n = read(fd, si, sizeof(si));
+		for (i = 0; n > 0 && i < (size_t)n / sizeof(si[0]); i++) {
+			for (j = 0; j < ENDING_COUNT; j++) {
+				if (ending_signals[j] != (int)si[i].ssi_signo)
+					continue;
+				atomic_store(&received_code[j], si[i].ssi_code);
+				atomic_fetch_add(&received[j], 1);
+			}
+		}
+		atomic_store(&taking, 0);
+		/* A full pipe wakes the loop all the same. */
+		if (write(waker_pipe[1], &byte, 1) < 0 && errno != EAGAIN)
+			perror_msg("cannot wake the loop");
+	}
+	return NULL;
+}
+
+/* Returns true when a signo sent to forktrace is not handled yet. */
+static bool
+signal_waiting(int signo)
+{
+	size_t i;
+
+	for (i = 0; i < ENDING_COUNT; i++)
+		if (atomic_load(&received[i]) != handled[i] &&
+		    (!signo || ending_signals[i] == signo))
+			return true;
+	return false;
+}
+
+/*
+ * Handles a wait status of the waker: continues it after its stop, or
+ * starts a new one if it died, as a kill of the process group may do.
+ */
+static void
+handle_waker_status(int status)
+{
+	if (WIFSTOPPED(status)) {
+		kill(waker_pid, SIGCONT);
+		return;
+	}
+	waker_pid = start_waker();
+	if (waker_pid < 0)
+		perror_msg("cannot start the waker process");
+}
 
 static uint64_t
 monotonic_ns(void)
@@ -134,6 +273,19 @@ tracer_release(struct tracer *t, struct task *task, int signo)
 		detach_task(t, task, signo);
 	else
 		resume(task, signo);
+}
+
+/*
+ * Returns true when a stopped thread may run on before its event is
+ * emitted, so that it does not wait while the event is formatted.  The
+ * output is then buffered and written only at the loop's next flush, so
+ * the order shows nowhere.  A line to stderr is written at once, and stays
+ * ahead of what the thread prints next.
+ */
+static bool
+resume_before_emit(const struct tracer *t)
+{
+	return !t->detaching && t->out->fp != stderr;
 }
 
 static bool
@@ -447,6 +599,9 @@ handle_new_child(struct tracer *t, struct task *task, unsigned ptrace_event)
 			resumed = true;
 		}
 		stack = stacks_unwind(t->stacks, sample);
+	} else if (resume_before_emit(t)) {
+		resume(task, 0);
+		resumed = true;
 	}
 	event.stack = stack;
 	event.other_threads = other_threads;
@@ -462,7 +617,14 @@ handle_new_child(struct tracer *t, struct task *task, unsigned ptrace_event)
 	    pause_applies(t, family_process(t->family, task->tgid)))
 		pause = event.kind == FT_EVENT_VFORK ? TASK_PAUSE_AT_EXEC
 						     : TASK_PAUSE_AT_FIRST_STOP;
-	if (!child) {
+	/*
+	 * While letting go, a child whose first stop came first was detached
+	 * at that stop: it is no longer traced, and no stop of it will come.
+	 */
+	if (!child && t->detaching &&
+	    ptrace(PTRACE_INTERRUPT, child_tid, 0L, 0L) < 0) {
+		debug_msg(child_tid, "detached before its creator's event");
+	} else if (!child) {
 		tracer_add_task(t, child_tid,
 				event.kind == FT_EVENT_THREAD ? task->tgid
 							      : child_tid,
@@ -483,6 +645,21 @@ handle_new_child(struct tracer *t, struct task *task, unsigned ptrace_event)
 		tracer_release(t, task, 0);
 }
 
+/*
+ * Returns false when only the leader of process tgid can have called
+ * execve(), which spares asking the kernel for the caller.  A new thread
+ * runs only once its creator's event is in the model, so a process with
+ * no live thread there has none.  Under -p a thread may run before
+ * forktrace found it.
+ */
+static bool
+might_exec_from_thread(const struct tracer *t, pid_t tgid)
+{
+	const struct ft_process *process = family_process(t->family, tgid);
+
+	return t->attached || !process || process->live_threads;
+}
+
 /* Handles the exec event stop; the thread now has the leader's pid. */
 static void
 handle_exec(struct tracer *t, struct task *task)
@@ -491,10 +668,11 @@ handle_exec(struct tracer *t, struct task *task)
 				  .pid = task->tgid,
 				  .tid = task->tid };
 	unsigned long former = task->tid;
-	bool pause_at_exec, first_root_exec;
+	bool pause_at_exec, first_root_exec, resumed;
 	struct procfs_program program = { 0 };
 
-	if (ptrace(PTRACE_GETEVENTMSG, task->tid, 0L, &former) == 0 &&
+	if (might_exec_from_thread(t, task->tgid) &&
+	    ptrace(PTRACE_GETEVENTMSG, task->tid, 0L, &former) == 0 &&
 	    (pid_t)former != task->tid) {
 		/* A thread other than the leader called execve(). */
 		struct task *former_task = pidmap_get(&t->tasks, (pid_t)former);
@@ -510,13 +688,20 @@ handle_exec(struct tracer *t, struct task *task)
 	if (t->stacks)
 		stacks_forget(t->stacks, task->tgid);
 
-	procfs_read_program(task->tid, &program);
+	exec_stack_read_program(task->tid, &program);
 	event_set_program(&event, &program);
 	event.former_tid = (pid_t)former;
 	hang_note_exec(t, task->tgid);
+	/* A pause at exec needs the event's program to decide. */
+	resumed = !pause_at_exec && t->opts->pause != FT_PAUSE_EXEC &&
+		  resume_before_emit(t);
+	if (resumed)
+		resume(task, 0);
 	tracer_emit(t, &event);
 	procfs_program_free(&program);
 
+	if (resumed)
+		return;
 	if (t->detaching) {
 		tracer_release(t, task, 0);
 	} else if (pause_at_exec) {
@@ -548,7 +733,10 @@ quit_key_pressed(const struct tracer *t)
 	if (t->quit_key_ns &&
 	    tracer_now(t) - t->quit_key_ns < QUIT_KEY_WINDOW_NS)
 		return true;
-	return sigpending(&pending) == 0 && sigismember(&pending, SIGQUIT) == 1;
+	/* Queued, being taken, or taken and not handled yet. */
+	return (sigpending(&pending) == 0 &&
+		sigismember(&pending, SIGQUIT) == 1) ||
+	       atomic_load(&taking) || signal_waiting(SIGQUIT);
 }
 
 static void
@@ -598,9 +786,14 @@ handle_signal(struct tracer *t, struct task *task, int signo)
 	}
 	if (signal_is_fatal_fault(signo))
 		event.stack = stack = capture_stack(t, task, FT_STACKS_SIGNAL);
-	tracer_emit(t, &event);
+	if (resume_before_emit(t)) {
+		resume(task, signo);
+		tracer_emit(t, &event);
+	} else {
+		tracer_emit(t, &event);
+		tracer_release(t, task, signo);
+	}
 	stack_free(stack);
-	tracer_release(t, task, signo);
 	if (signo == SIGCHLD && event.si_code == CLD_CONTINUED &&
 	    event.has_sender && t->paused.count)
 		pause_check(t, event.sender_pid);
@@ -747,6 +940,24 @@ forget_task(pid_t tid, void *value, void *data)
 	tracer_drop_task(data, value);
 }
 
+/* Handles one wait status; a status of the waker only ends a wait. */
+static void
+handle_status(struct tracer *t, pid_t tid, int status)
+{
+	if (tid == waker_pid) {
+		handle_waker_status(status);
+		return;
+	}
+	/* waitpid() reports an --on-pause command's own stop too. */
+	if (WIFSTOPPED(status) && pidmap_get(&t->helpers, tid))
+		return;
+	debug_msg(tid, "wait status 0x%x", (unsigned)status);
+	if (WIFSTOPPED(status))
+		handle_stop(t, tid, status);
+	else if (WIFEXITED(status) || WIFSIGNALED(status))
+		handle_death(t, tid, status);
+}
+
 /* Handles every wait status that is ready, without blocking. */
 void
 tracer_drain_waits(struct tracer *t)
@@ -766,12 +977,62 @@ tracer_drain_waits(struct tracer *t)
 			pidmap_each(&t->tasks, forget_task, t);
 			return;
 		}
-		debug_msg(tid, "wait status 0x%x", (unsigned)status);
-		if (WIFSTOPPED(status))
-			handle_stop(t, tid, status);
-		else if (WIFEXITED(status) || WIFSIGNALED(status))
-			handle_death(t, tid, status);
+		handle_status(t, tid, status);
 	}
+}
+
+/*
+ * Blocks until one wait status comes, and handles it.  WUNTRACED adds the
+ * stops of forktrace's own untraced children: the waker's.
+ */
+static void
+wait_for_status(struct tracer *t)
+{
+	int status;
+	pid_t tid = waitpid(-1, &status, __WALL | WUNTRACED);
+
+	if (tid > 0) {
+		handle_status(t, tid, status);
+		return;
+	}
+	if (errno == EINTR)
+		return;
+	if (errno != ECHILD)
+		perror_msg_and_die("waitpid failed");
+	/* Nothing is left to wait for, whatever we thought. */
+	pidmap_each(&t->tasks, forget_task, t);
+}
+
+/*
+ * Arms the wake timer for deadline_ns (time since the start; 0 for none),
+ * unless it fires at or before that time already.  now_ns is the time.
+ */
+static void
+arm_wake_timer(struct tracer *t, uint64_t deadline_ns, uint64_t now_ns)
+{
+	struct itimerspec spec = { { 0, 0 }, { 0, 0 } };
+	uint64_t at;
+
+	if (!deadline_ns || (t->wake_at_ns && t->wake_at_ns <= deadline_ns &&
+			     t->wake_at_ns > now_ns))
+		return;
+	at = t->start_ns + deadline_ns;
+	spec.it_value.tv_sec = (time_t)(at / 1000000000u);
+	spec.it_value.tv_nsec = (long)(at % 1000000000u);
+	if (timer_settime(t->wake_timer, TIMER_ABSTIME, &spec, NULL) < 0)
+		perror_msg("cannot set the wake timer");
+	t->wake_at_ns = deadline_ns;
+}
+
+void
+tracer_wait_until(struct tracer *t, uint64_t deadline_ns)
+{
+	uint64_t now = tracer_now(t);
+
+	if (now >= deadline_ns)
+		return;
+	arm_wake_timer(t, deadline_ns, now);
+	wait_for_status(t);
 }
 
 /*
@@ -782,18 +1043,18 @@ tracer_drain_waits(struct tracer *t)
  * from one aimed at forktrace alone.
  */
 static bool
-root_got_signal_too(struct tracer *t, const struct signalfd_siginfo *si)
+root_got_signal_too(struct tracer *t, int signo, int code)
 {
 	char path[64], *text;
 	size_t len;
 	bool pending = false;
-	unsigned long long bit = 1ull << (si->ssi_signo - 1);
+	unsigned long long bit = 1ull << (signo - 1);
 
-	if (si->ssi_code == SI_KERNEL)
+	if (code == SI_KERNEL)
 		return true;
 	/* A delivery stop that is already queued is seen here. */
 	tracer_drain_waits(t);
-	if (t->root_recent_signals & (1ull << si->ssi_signo))
+	if (t->root_recent_signals & (1ull << signo))
 		return true;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)t->root_pid);
 	if (procfs_read_file(path, &text, &len) == 0) {
@@ -831,19 +1092,6 @@ forward_due_signal(struct tracer *t)
 	t->forward_signo = 0;
 }
 
-/* Returns the poll() timeout until the next forward, or -1 for none. */
-static int
-forward_timeout_ms(const struct tracer *t)
-{
-	uint64_t now = tracer_now(t);
-
-	if (!t->forward_signo)
-		return -1;
-	if (now >= t->forward_at_ns)
-		return 0;
-	return (int)((t->forward_at_ns - now) / 1000000u) + 1;
-}
-
 /*
  * Handles the stops that Ctrl-\ causes in the members, for up to 50 ms,
  * so that the snapshot shows them where they were and not in a stop.
@@ -854,11 +1102,8 @@ settle_quit_key(struct tracer *t)
 	uint64_t deadline = tracer_now(t) + 50000000u;
 
 	while (tracer_now(t) < deadline) {
-		struct pollfd pfd = { .fd = t->signal_fd, .events = POLLIN };
-
 		tracer_drain_waits(t);
-		if (poll(&pfd, 1, 10) < 0 && errno != EINTR)
-			break;
+		tracer_wait_until(t, deadline);
 	}
 }
 
@@ -882,13 +1127,12 @@ print_snapshot(struct tracer *t)
  * lets go of the family at once.
  */
 static void
-handle_interrupt(struct tracer *t, const struct signalfd_siginfo *si)
+handle_interrupt(struct tracer *t, int signo, int code)
 {
-	int signo = (int)si->ssi_signo;
 	char name[16];
 
 	if (signo == SIGQUIT) {
-		if (si->ssi_code == SI_KERNEL) {
+		if (code == SI_KERNEL) {
 			/* The members' copies of Ctrl-\ are withheld first. */
 			t->quit_key_ns = tracer_now(t);
 			settle_quit_key(t);
@@ -900,7 +1144,7 @@ handle_interrupt(struct tracer *t, const struct signalfd_siginfo *si)
 	t->interrupt_count++;
 	/* An attached family is left running at once, as it was. */
 	if (t->interrupt_count == 1 && !t->root_ended && !t->attached) {
-		if (!root_got_signal_too(t, si)) {
+		if (!root_got_signal_too(t, signo, code)) {
 			t->forward_signo = signo;
 			t->forward_at_ns = tracer_now(t) + FORWARD_DELAY_NS;
 		}
@@ -915,85 +1159,134 @@ handle_interrupt(struct tracer *t, const struct signalfd_siginfo *si)
 	start_detaching(t);
 }
 
-/* Reads the signals that are waiting on the signalfd. */
+/* Handles each signal to forktrace that came since the last call. */
 static void
-read_signals(struct tracer *t)
+handle_interrupts(struct tracer *t)
 {
-	struct signalfd_siginfo si[8];
-	ssize_t n;
 	size_t i;
 
-	n = read(t->signal_fd, si, sizeof(si));
-	if (n < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			perror_msg("cannot read the signalfd");
-		return;
+	for (i = 0; i < ENDING_COUNT; i++) {
+		while (handled[i] != received[i]) {
+			handled[i]++;
+			handle_interrupt(t, ending_signals[i],
+					 received_code[i]);
+		}
 	}
-	for (i = 0; i < (size_t)n / sizeof(si[0]); i++)
-		if (si[i].ssi_signo != SIGCHLD)
-			handle_interrupt(t, &si[i]);
+}
+
+/* Returns the earliest time the loop has work at, or 0 for none. */
+static uint64_t
+next_deadline(const struct tracer *t)
+{
+	uint64_t times[] = { t->pause_tick_ns, 0,
+			     t->forward_signo ? t->forward_at_ns : 0 };
+	uint64_t next = 0;
+	size_t i;
+
+	/* Paused children alone cannot hang: nothing traced is left. */
+	if (t->tasks.count)
+		times[1] = hang_next_tick(t);
+	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++)
+		if (times[i] && (!next || times[i] < next))
+			next = times[i];
+	return next;
+}
+
+/*
+ * Handles the signals to forktrace and the timers that are due, and
+ * returns the time.  It reads the clock once when nothing is due.
+ */
+static uint64_t
+handle_due_work(struct tracer *t)
+{
+	uint64_t now, hang_at;
+
+	if (signal_waiting(0))
+		handle_interrupts(t);
+	/* Only a delivery since the last look reveals a group kill. */
 	t->root_recent_signals = 0;
+	now = tracer_now(t);
+	if (t->pause_tick_ns && now >= t->pause_tick_ns)
+		pause_tick(t);
+	hang_at = hang_next_tick(t);
+	if (hang_at && now >= hang_at)
+		hang_tick(t);
+	if (t->forward_signo && now >= t->forward_at_ns)
+		forward_due_signal(t);
+	return now;
 }
 
 static void
 run_loop(struct tracer *t)
 {
-	struct pollfd pfd[3] = { { .fd = t->signal_fd, .events = POLLIN },
-				 { .fd = t->timer_fd, .events = POLLIN },
-				 { .fd = hang_fd(t), .events = POLLIN } };
-	uint64_t ticks;
+	for (;;) {
+		uint64_t now = handle_due_work(t);
 
-	/* Paused children are members too: the trace waits for them. */
-	while (t->tasks.count || t->paused.count) {
-		tracer_drain_waits(t);
+		/* Paused children are members too: the trace waits for them. */
 		if (!t->tasks.count && !t->paused.count)
 			break;
+		arm_wake_timer(t, next_deadline(t), now);
+		/* Everything the handled stops printed is written before the
+		 * wait. */
 		fflush(t->out->fp);
-		if (poll(pfd, 3, forward_timeout_ms(t)) < 0) {
-			if (errno != EINTR)
-				perror_msg_and_die("poll failed");
-			continue;
-		}
-		if (pfd[1].revents & POLLIN) {
-			if (read(t->timer_fd, &ticks, sizeof(ticks)) > 0)
-				pause_tick(t);
-		}
-		if (pfd[2].revents & POLLIN)
-			hang_tick(t);
-		if (pfd[0].revents & POLLIN)
-			read_signals(t);
-		forward_due_signal(t);
+		wait_for_status(t);
 	}
 }
 
+/*
+ * Starts the waker and the thread that takes the ending signals and the
+ * wake timer's SIGALRM, and creates that timer.  A signal that forktrace was
+ * started with ignored (as under nohup) stays ignored, for it and for the
+ * program, as without forktrace.  The program starts with the mask that
+ * forktrace had.
+ */
 static void
 setup_signals(struct tracer *t)
 {
-	sigset_t mask;
-
-	static const int ending[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct sigevent timer_event;
 	struct sigaction action;
+	pthread_t thread;
 	size_t i;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	/*
-	 * A signal that forktrace was started with ignored (as under nohup)
-	 * stays ignored, for it and for the program, as without forktrace.
-	 */
-	for (i = 0; i < sizeof(ending) / sizeof(ending[0]); i++)
-		if (sigaction(ending[i], NULL, &action) == 0 &&
+	sigemptyset(&thread_signals);
+	sigaddset(&thread_signals, SIGALRM);
+	for (i = 0; i < ENDING_COUNT; i++)
+		if (sigaction(ending_signals[i], NULL, &action) == 0 &&
 		    action.sa_handler != SIG_IGN)
-			sigaddset(&mask, ending[i]);
-	if (sigprocmask(SIG_BLOCK, &mask, &t->child_mask) < 0)
-		perror_msg_and_die("cannot block signals");
-	t->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (t->signal_fd < 0)
+			sigaddset(&thread_signals, ending_signals[i]);
+	if (pthread_sigmask(SIG_BLOCK, &thread_signals, &t->child_mask))
+		error_msg_and_die("cannot block signals");
+	if (pipe2(waker_pipe, O_CLOEXEC) < 0 ||
+	    fcntl(waker_pipe[1], F_SETFL, O_NONBLOCK) < 0)
+		perror_msg_and_die("cannot create a pipe");
+	waker_pid = start_waker();
+	if (waker_pid < 0)
+		perror_msg_and_die("cannot start the waker process");
+
+	memset(&timer_event, 0, sizeof(timer_event));
+	timer_event.sigev_notify = SIGEV_SIGNAL;
+	timer_event.sigev_signo = SIGALRM;
+	if (timer_create(CLOCK_MONOTONIC, &timer_event, &t->wake_timer) < 0)
+		perror_msg_and_die("cannot create a timer");
+	t->wake_timer_created = true;
+	signal_fd = signalfd(-1, &thread_signals, SFD_CLOEXEC);
+	if (signal_fd < 0)
 		perror_msg_and_die("cannot create a signalfd");
-	t->timer_fd =
-		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (t->timer_fd < 0)
-		perror_msg_and_die("cannot create a timerfd");
+	if (pthread_create(&thread, NULL, take_signals, &signal_fd) ||
+	    pthread_detach(thread))
+		error_msg_and_die("cannot start the signal thread");
+}
+
+/* Ends the waker, which would otherwise end only with forktrace. */
+static void
+stop_waker(void)
+{
+	if (waker_pid <= 0)
+		return;
+	kill(waker_pid, SIGKILL);
+	while (waitpid(waker_pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	waker_pid = 0;
 }
 
 /* Computes forktrace's exit status from how the trace ended. */
@@ -1066,7 +1359,7 @@ open_output(const struct ft_options *opts)
 int
 tracer_run(const struct ft_options *opts)
 {
-	struct tracer t = { .opts = opts, .signal_fd = -1, .timer_fd = -1 };
+	struct tracer t = { .opts = opts };
 	struct ft_summary summary = { 0 };
 	FILE *fp = open_output(opts);
 	int status;
@@ -1141,8 +1434,9 @@ out:
 	hang_stop(&t);
 	stacks_free(t.stacks);
 	stacks_free(t.snapshot_own_stacks);
-	close(t.signal_fd);
-	close(t.timer_fd);
+	if (t.wake_timer_created)
+		timer_delete(t.wake_timer);
+	stop_waker();
 	pidmap_free(&t.paused);
 	pidmap_free(&t.helpers);
 	pidmap_free(&t.taking_back);

@@ -49,6 +49,69 @@ add_colored(const struct ft_output *out, struct strbuf *sb, const char *color,
 		strbuf_addstr(sb, COLOR_RESET);
 }
 
+/* Appends value in decimal, without printf: a line has several numbers. */
+static void
+add_unsigned(struct strbuf *sb, unsigned long long value)
+{
+	char digits[24];
+	size_t at = sizeof(digits);
+
+	do {
+		digits[--at] = (char)('0' + value % 10);
+		value /= 10;
+	} while (value);
+	strbuf_add(sb, digits + at, sizeof(digits) - at);
+}
+
+static void
+add_int(struct strbuf *sb, int value)
+{
+	if (value < 0) {
+		strbuf_addch(sb, '-');
+		add_unsigned(sb, -(unsigned long long)value);
+	} else {
+		add_unsigned(sb, (unsigned long long)value);
+	}
+}
+
+/*
+ * Appends ns nanoseconds in units of step * 10^decimals nanoseconds, with
+ * decimals digits after the point and right-aligned in width columns: the
+ * same text as printf's "%*.*f" of the quotient as a double.  Integer
+ * rounding agrees with printf's except at an exact half, where the double's
+ * own rounding error decides, so printf formats those and very large values.
+ */
+static void
+add_fixed(struct strbuf *sb, uint64_t ns, uint64_t step, unsigned decimals,
+	  int width)
+{
+	uint64_t units = ns / step, rem = ns % step, scale = 1;
+	char text[48];
+	size_t len = 0, at;
+	unsigned i;
+
+	for (i = 0; i < decimals; i++)
+		scale *= 10;
+	if (rem * 2 == step || ns >= (1ull << 52)) {
+		strbuf_addf(sb, "%*.*f", width, (int)decimals,
+			    (double)ns / (double)(step * scale));
+		return;
+	}
+	if (rem * 2 > step)
+		units++;
+	for (i = 0; i < decimals; i++, units /= 10)
+		text[sizeof(text) - 1 - len++] = (char)('0' + units % 10);
+	text[sizeof(text) - 1 - len++] = '.';
+	do {
+		text[sizeof(text) - 1 - len++] = (char)('0' + units % 10);
+		units /= 10;
+	} while (units);
+	at = sizeof(text) - len;
+	if ((int)len < width)
+		strbuf_pad(sb, (size_t)width - len);
+	strbuf_add(sb, text + at, len);
+}
+
 static void
 add_time(const struct ft_output *out, struct strbuf *sb, uint64_t time_ns)
 {
@@ -63,17 +126,20 @@ add_time(const struct ft_output *out, struct strbuf *sb, uint64_t time_ns)
 			    tm.tm_sec,
 			    (unsigned long)(ns % 1000000000u / 1000u));
 	} else {
-		strbuf_addf(sb, "%10.6f", (double)time_ns / 1e9);
+		add_fixed(sb, time_ns, 1000u, 6, 10);
 	}
 }
 
 static void
 add_duration(struct strbuf *sb, uint64_t ns)
 {
-	if (ns < 1000000000u)
-		strbuf_addf(sb, "%.1fms", (double)ns / 1e6);
-	else
-		strbuf_addf(sb, "%.3fs", (double)ns / 1e9);
+	if (ns < 1000000000u) {
+		add_fixed(sb, ns, 100000u, 1, 0);
+		strbuf_addstr(sb, "ms");
+	} else {
+		add_fixed(sb, ns, 1000000u, 3, 0);
+		strbuf_addch(sb, 's');
+	}
 }
 
 /* Appends how a thread or process ended: "exit 3", "killed by SIGSEGV". */
@@ -83,9 +149,14 @@ add_end(const struct ft_output *out, struct strbuf *sb, int status)
 	char name[16], text[64];
 
 	if (WIFEXITED(status)) {
-		snprintf(text, sizeof(text), "exit %d", WEXITSTATUS(status));
-		add_colored(out, sb, WEXITSTATUS(status) ? COLOR_RED : "",
-			    text);
+		bool colored = out->color && WEXITSTATUS(status);
+
+		if (colored)
+			strbuf_addstr(sb, COLOR_RED);
+		strbuf_addstr(sb, "exit ");
+		add_int(sb, WEXITSTATUS(status));
+		if (colored)
+			strbuf_addstr(sb, COLOR_RESET);
 		return;
 	}
 	snprintf(text, sizeof(text), "killed by %s%s",
@@ -144,8 +215,9 @@ add_event_text(const struct ft_output *out, struct strbuf *sb,
 	case FT_EVENT_FORK:
 	case FT_EVENT_VFORK:
 	case FT_EVENT_THREAD:
-		strbuf_addf(sb, "%s %d", event_kind_name(event->kind),
-			    (int)event->child);
+		strbuf_addstr(sb, event_kind_name(event->kind));
+		strbuf_addch(sb, ' ');
+		add_int(sb, (int)event->child);
 		if (event->adopted)
 			strbuf_addstr(sb, " (found running)");
 		break;
@@ -378,10 +450,12 @@ text_event(struct ft_output *base, const struct ft_event *event,
 	add_time(base, sb, event->time_ns);
 	strbuf_addch(sb, ' ');
 	add_indent(sb, process->depth);
-	if (event->tid != event->pid)
-		strbuf_addf(sb, "%d/%d ", (int)event->pid, (int)event->tid);
-	else
-		strbuf_addf(sb, "%d ", (int)event->pid);
+	add_int(sb, (int)event->pid);
+	if (event->tid != event->pid) {
+		strbuf_addch(sb, '/');
+		add_int(sb, (int)event->tid);
+	}
+	strbuf_addch(sb, ' ');
 	comm = process_comm(process);
 	escape_for_terminal(sb, comm, strlen(comm));
 	strbuf_addstr(sb, ": ");
@@ -441,7 +515,9 @@ add_thread_rows(const struct ft_output *out, struct strbuf *sb,
 		strbuf_addf(sb, "%s  thread %d", prefix, (int)thread->tid);
 		if (sb->len - start < TREE_NAME_COLUMN)
 			strbuf_pad(sb, TREE_NAME_COLUMN - (sb->len - start));
-		strbuf_addf(sb, " %9.3fs ", (double)thread->start_ns / 1e9);
+		strbuf_addch(sb, ' ');
+		add_fixed(sb, thread->start_ns, 1000000u, 3, 9);
+		strbuf_addstr(sb, "s ");
 		if (thread->ended) {
 			add_duration(sb, thread->end_ns - thread->start_ns);
 			strbuf_addch(sb, ' ');
@@ -478,7 +554,9 @@ add_tree_rows(const struct ft_output *out, struct strbuf *sb,
 		strbuf_pad(sb, TREE_NAME_COLUMN - (sb->len - start));
 
 	end_ns = process->end_ns;
-	strbuf_addf(sb, " %9.3fs ", (double)process->start_ns / 1e9);
+	strbuf_addch(sb, ' ');
+	add_fixed(sb, process->start_ns, 1000000u, 3, 9);
+	strbuf_addstr(sb, "s ");
 	if (process->ended || process->detached)
 		add_duration(sb, end_ns - process->start_ns);
 	strbuf_addch(sb, ' ');

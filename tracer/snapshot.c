@@ -7,7 +7,6 @@
  * at its stop, and the loop's own handling resumes it.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,12 +276,10 @@ take_stacks(struct tracer *t, struct ft_snapshot *snapshot,
 	t->snapshot = snapshot;
 	t->snapshot_stacks = stacks;
 	while (t->snapshot_pending && tracer_now(t) < deadline) {
-		struct pollfd pfd = { .fd = t->signal_fd, .events = POLLIN };
-
 		tracer_drain_waits(t);
 		if (!t->snapshot_pending)
 			break;
-		poll(&pfd, 1, 10);
+		tracer_wait_until(t, deadline);
 	}
 	t->snapshot = NULL;
 	t->snapshot_pending = 0;

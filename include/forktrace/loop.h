@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "forktrace/event.h"
 #include "forktrace/family.h"
@@ -56,8 +57,10 @@ struct tracer {
 		lost_deaths; /* tid -> wait status + 1, see handle_death() */
 	unsigned unannounced_count;
 	uint64_t start_ns;
-	int signal_fd;
-	sigset_t child_mask;
+	sigset_t child_mask; /* forktrace's signal mask at its start */
+	timer_t wake_timer; /* sends SIGALRM at wake_at_ns */
+	bool wake_timer_created;
+	uint64_t wake_at_ns; /* when wake_timer fires next, or 0 */
 
 	struct launch launch;
 	bool attached; /* -p: the family was running already */
@@ -84,14 +87,13 @@ struct tracer {
 	struct pidmap helpers; /* --on-pause commands, reaped by the loop */
 	/* Paused children that forktrace continues as it takes them back */
 	struct pidmap taking_back;
-	int timer_fd; /* ticks while a child is paused */
+	uint64_t pause_tick_ns; /* the next check of paused children, or 0 */
 
 	/* A snapshot being taken: threads still to stop, and its stacks */
 	struct ft_snapshot *snapshot;
 	unsigned snapshot_pending;
 	struct ft_stacks *snapshot_stacks;
 	struct ft_stacks *snapshot_own_stacks; /* under --stacks=none */
-	bool timer_armed;
 
 	struct hang_state *hang; /* NULL under --hang-after=0 */
 };
@@ -108,6 +110,12 @@ void tracer_drop_task(struct tracer *t, struct task *task);
 
 /* Handles every wait status that is ready, without blocking. */
 void tracer_drain_waits(struct tracer *t);
+
+/*
+ * Blocks until one wait status is handled, a signal to forktrace comes,
+ * or deadline_ns (time since the start) passes, whichever is first.
+ */
+void tracer_wait_until(struct tracer *t, uint64_t deadline_ns);
 
 /*
  * Snapshots, in tracer/snapshot.c.  snapshot_take() reads every traced
@@ -131,9 +139,10 @@ struct ft_snapshot *snapshot_take_threads(struct tracer *t, const pid_t *tids,
 					  size_t count, bool with_stacks);
 
 /*
- * The hang detector, in tracer/hang.c.  hang_start() arms its timer unless
- * --hang-after is 0.  hang_fd() is that timer, or -1, and hang_tick() samples
- * the family when it fires and reports the processes that have newly hung.
+ * The hang detector, in tracer/hang.c.  hang_start() sets up its ticks
+ * unless --hang-after is 0.  hang_next_tick() returns the time of the next
+ * tick, or 0 for none, and hang_tick() samples the family when that time
+ * has come and reports the processes that have newly hung.
  * hang_note_fork() keeps a child's view of the threads its parent had at the
  * fork, hang_note_exit() the pipes and sockets a process held as it ends, and
  * hang_forget() drops what was kept of a thread.  hang_explain_snapshot() adds
@@ -141,7 +150,7 @@ struct ft_snapshot *snapshot_take_threads(struct tracer *t, const pid_t *tids,
  */
 void hang_start(struct tracer *t);
 void hang_stop(struct tracer *t);
-int hang_fd(const struct tracer *t);
+uint64_t hang_next_tick(const struct tracer *t);
 void hang_tick(struct tracer *t);
 void hang_note_fork(struct tracer *t, const struct task *caller, pid_t child,
 		    const struct ft_snapshot *threads);
@@ -162,7 +171,8 @@ void tracer_release(struct tracer *t, struct task *task, int signo);
  * The hand-off, in attach/pause.c.  pause_applies() returns whether a new
  * child of a process, or a process that exec'd, is to be paused.
  * pause_hand_over() detaches the stopped task in a group stop and starts
- * watching it.  pause_tick() checks every paused child on the timer, and
+ * watching it.  pause_tick() checks every paused child when
+ * t->pause_tick_ns has come, and
  * pause_release_all() lists those still paused when forktrace ends.
  */
 bool pause_applies(const struct tracer *t, const struct ft_process *process);
