@@ -211,6 +211,47 @@ unwritable_picture_files(void **state)
 	trace_result_free(&r);
 }
 
+/*
+ * A reader of the trace that quits early: forktrace reports the write and
+ * still exits with the program's status, instead of dying of SIGPIPE.
+ */
+static void
+trace_reader_gone_reported(void **state)
+{
+	char fifo[256], option[300], big[100001];
+	const char *args[] = { "-qq",	 option, "sh", "-c",
+			       "exit 3", "x",	 big,  NULL };
+	struct trace_result r;
+	char buf[10];
+	pid_t reader;
+	int fd, status;
+
+	(void)state;
+	snprintf(fifo, sizeof(fifo), "%s/reader.fifo", test_tmpdir());
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	snprintf(option, sizeof(option), "--trace=%s", fifo);
+	/* The argument makes the trace bigger than a pipe holds. */
+	memset(big, 'A', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	reader = fork();
+	assert_true(reader >= 0);
+	if (reader == 0) {
+		fd = open(fifo, O_RDONLY);
+		_exit(fd >= 0 && read(fd, buf, sizeof(buf)) > 0 ? 0 : 1);
+	}
+	assert_int_equal(forktrace_run(&r, args), 0);
+	assert_false(r.timed_out);
+	assert_int_equal(r.exit_code, 3);
+	assert_non_null(strstr(r.err, "cannot write"));
+	assert_non_null(strstr(r.err, "Broken pipe"));
+	trace_result_free(&r);
+	assert_int_equal(waitpid(reader, &status, 0), reader);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	unlink(fifo);
+}
+
 /* Two outputs given one file would write over each other. */
 static void
 one_file_for_two_outputs_refused(void **state)
@@ -644,6 +685,40 @@ color_only_on_terminal(void **state)
 	trace_result_free(&r);
 }
 
+/*
+ * A program that stops itself while a child of its own will continue it:
+ * forktrace must go on, or the child's next event waits for it forever.
+ */
+static void
+self_stop_with_member_running(void **state)
+{
+	/*
+	 * The child waits, with no fork, until its parent is stopped: "t"
+	 * under ptrace, where the untraced state would be "T".  It gives up
+	 * after ten million looks, or when its parent is gone.
+	 */
+	static const char script[] =
+		"parent=$$\n"
+		"(i=0; while [ $i -lt 10000000 ]; do\n"
+		"    i=$((i + 1))\n"
+		"    read -r stat < /proc/$parent/stat || break\n"
+		"    case \"$stat\" in *') T '* | *') t '*) break;; esac\n"
+		" done\n"
+		" kill -CONT $parent) &\n"
+		"kill -STOP $$\n"
+		"echo resumed\n"
+		"wait\n";
+	const char *args[] = { "-qq", "sh", "-c", script, NULL };
+	struct trace_result r;
+
+	(void)state;
+	assert_int_equal(forktrace_run(&r, args), 0);
+	assert_false(r.timed_out);
+	assert_int_equal(r.exit_code, 0);
+	assert_string_equal(r.out, "resumed\n");
+	trace_result_free(&r);
+}
+
 static void
 self_stopped_program_stops_tracer(void **state)
 {
@@ -836,6 +911,7 @@ main(void)
 		cmocka_unit_test(unwritable_output_file),
 		cmocka_unit_test(unwritable_picture_files),
 		cmocka_unit_test(one_file_for_two_outputs_refused),
+		cmocka_unit_test(trace_reader_gone_reported),
 		cmocka_unit_test(already_traced_program_refused),
 		cmocka_unit_test(quiet_prints_only_the_tree),
 		cmocka_unit_test(timeline_lines_and_wall_clock),
@@ -850,6 +926,7 @@ main(void)
 		cmocka_unit_test(tracer_death_spares_family),
 		cmocka_unit_test(kill_on_exit_kills_family),
 		cmocka_unit_test(self_stopped_program_stops_tracer),
+		cmocka_unit_test(self_stop_with_member_running),
 		cmocka_unit_test(outside_stop_and_continue_of_program),
 		cmocka_unit_test(group_signal_delivered_once),
 		cmocka_unit_test(sigquit_snapshot_not_fatal),

@@ -799,22 +799,40 @@ handle_signal(struct tracer *t, struct task *task, int signo)
 		pause_check(t, event.sender_pid);
 }
 
+/* Counts the live processes that run: in no group stop, not paused. */
+static void
+count_running(pid_t pid, void *value, void *data)
+{
+	const struct ft_process *process = value;
+
+	(void)pid;
+	if (!process->stopped && !process->paused)
+		(*(unsigned *)data)++;
+}
+
 /*
- * Stops forktrace itself, once per stop, when the launched program enters a
- * group stop.  A shell waits for forktrace, not for the program, so a
- * program that stops itself (as an editor does for ^Z in raw mode) must
- * stop forktrace too for the shell to see the job stopped.  The shell's
- * SIGCONT to the job continues both.  A stop that a process outside the
- * family sent stops the program alone, so that a SIGCONT to the program
- * alone continues it, as without forktrace.
+ * Stops forktrace itself, once per stop, when the launched program is in a
+ * group stop and no other member runs.  A shell waits for forktrace, not
+ * for the program, so a program that stops itself (as an editor does for
+ * ^Z in raw mode) must stop forktrace too for the shell to see the job
+ * stopped.  The shell's SIGCONT to the job continues both.  While another
+ * member runs, forktrace goes on, because that member's next event needs
+ * it: it may be the one that sends the program SIGCONT.  A stop that a
+ * process outside the family sent stops the program alone, so that a
+ * SIGCONT to the program alone continues it, as without forktrace.
  */
 static void
-stop_with_root(struct tracer *t, int signo)
+stop_with_root(struct tracer *t)
 {
 	struct ft_process *root = family_process(t->family, t->root_pid);
+	int signo = t->root_stop_signo;
+	unsigned running = 0;
 
 	if (!root || !root->stopped || t->root_stop_followed ||
 	    t->root_stop_from_outside)
+		return;
+	family_each_live(t->family, count_running, &running);
+	if (running)
 		return;
 	t->root_stop_followed = true;
 	fflush(t->out->fp);
@@ -859,7 +877,9 @@ handle_event_stop(struct tracer *t, struct task *task, int signo)
 				   (int)task->tid);
 		task->flags |= TASK_LISTENING;
 		if (task->tgid == t->root_pid)
-			stop_with_root(t, signo);
+			t->root_stop_signo = signo;
+		/* The last member to stop may be one other than the program. */
+		stop_with_root(t);
 		return;
 	}
 
@@ -1243,6 +1263,7 @@ run_loop(struct tracer *t)
 static void
 setup_signals(struct tracer *t)
 {
+	sigset_t pipe_signal;
 	struct sigevent timer_event;
 	struct sigaction action;
 	pthread_t thread;
@@ -1256,6 +1277,15 @@ setup_signals(struct tracer *t)
 			sigaddset(&thread_signals, ending_signals[i]);
 	if (pthread_sigmask(SIG_BLOCK, &thread_signals, &t->child_mask))
 		error_msg_and_die("cannot block signals");
+	/*
+	 * A reader of an output that goes away gives EPIPE, which the writers
+	 * report, rather than a SIGPIPE that would end forktrace.  The
+	 * program starts with child_mask, without it.
+	 */
+	sigemptyset(&pipe_signal);
+	sigaddset(&pipe_signal, SIGPIPE);
+	if (pthread_sigmask(SIG_BLOCK, &pipe_signal, NULL))
+		error_msg_and_die("cannot block SIGPIPE");
 	if (pipe2(waker_pipe, O_CLOEXEC) < 0 ||
 	    fcntl(waker_pipe[1], F_SETFL, O_NONBLOCK) < 0)
 		perror_msg_and_die("cannot create a pipe");

@@ -78,6 +78,7 @@ struct tracer {
 	unsigned long long root_recent_signals;
 	bool root_stop_followed; /* forktrace stopped with the program */
 	bool root_stop_from_outside; /* a non-member sent its stop signal */
+	int root_stop_signo; /* the signal of the program's last group stop */
 	int forward_signo; /* a signal to pass on to the program, or 0 */
 	uint64_t quit_key_ns; /* when the terminal last sent SIGQUIT, or 0 */
 	uint64_t forward_at_ns; /* when, unless the program gets it first */
