@@ -138,7 +138,8 @@ handoff_spawn(char *const *argv)
 	posix_spawn_file_actions_init(&actions);
 	posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null",
 					 O_RDONLY, 0);
-	/* The command starts with no signal blocked, whatever forktrace blocks. */
+	/* The command starts with no signal blocked, whatever forktrace blocks.
+	 */
 	posix_spawnattr_init(&attr);
 	sigemptyset(&none);
 	posix_spawnattr_setsigmask(&attr, &none);

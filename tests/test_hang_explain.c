@@ -171,7 +171,8 @@ decode_select_nfds_as_int(void **state)
 	struct ft_wait wait;
 
 	(void)state;
-	/* The kernel reads nfds as an int: junk in the upper bits is ignored. */
+	/* The kernel reads nfds as an int: junk in the upper bits is ignored.
+	 */
 	facts = call(1, SYS_select, 0xdeadbeef00000007ull, 0x5000, 0, 0);
 	wait_decode(&facts, &wait, read_fake, &sm);
 	assert_int_equal(wait.kind, FT_WAIT_POLL);
