@@ -785,6 +785,15 @@ options_stacks_lists(void **state)
 		assert_int_equal(run.opts.stacks, good[i].bits);
 		parse_run_free(&run);
 	}
+	PARSE(&run, "--stacks=fork,none", "prog");
+	assert_int_equal(run.result, FT_PARSE_ERROR);
+	assert_non_null(strstr(
+		run.err, "invalid --stacks value 'fork,none': "
+			 "'none' cannot be combined with another point\n"));
+	parse_run_free(&run);
+	PARSE(&run, "--stacks=none,exit", "prog");
+	assert_int_equal(run.result, FT_PARSE_ERROR);
+	parse_run_free(&run);
 	PARSE(&run, "--stacks=fork,thread", "prog");
 	assert_int_equal(run.result, FT_PARSE_ERROR);
 	assert_non_null(strstr(run.err, "invalid --stacks value 'thread': "

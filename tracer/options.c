@@ -219,6 +219,15 @@ parse_stacks(struct ft_options *opts, const char *list, FILE *err)
 				(int)len, word);
 			return false;
 		}
+		/* "none" beside a point would say two things at once. */
+		if (!points[i].bits && (word != list || word[len])) {
+			fprintf(err,
+				"forktrace: invalid --stacks value '%s': "
+				"'none' cannot be combined with another "
+				"point\n",
+				list);
+			return false;
+		}
 		opts->stacks |= points[i].bits;
 		if (!word[len])
 			return true;
