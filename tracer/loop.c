@@ -1107,7 +1107,13 @@ forward_due_signal(struct tracer *t)
 {
 	if (!t->forward_signo || tracer_now(t) < t->forward_at_ns)
 		return;
-	if (!t->root_ended)
+	/*
+	 * The program's own copy may have been delivered already, with its
+	 * stop still waiting to be read when forktrace is slow: read the
+	 * stops first, and a delivery among them cancels the forward.
+	 */
+	tracer_drain_waits(t);
+	if (t->forward_signo && !t->root_ended)
 		kill(t->root_pid, t->forward_signo);
 	t->forward_signo = 0;
 }
