@@ -761,8 +761,8 @@ handle_signal(struct tracer *t, struct task *task, int signo)
 			event.fault_addr = (uint64_t)(uintptr_t)si.si_addr;
 		}
 	}
-	if (task->tgid == t->root_pid && signo < 64)
-		t->root_recent_signals |= 1ull << signo;
+	if (task->tgid == t->root_pid && signo <= 64)
+		t->root_signal_ns[signo] = tracer_now(t);
 	hang_note_signal(t, task);
 	if (task->tgid == t->root_pid && signal_is_stop(signo))
 		t->root_stop_from_outside =
@@ -1062,6 +1062,13 @@ tracer_wait_until(struct tracer *t, uint64_t deadline_ns)
  * delivered signal of the same number in the program distinguishes a group kill
  * from one aimed at forktrace alone.
  */
+/*
+ * How recent the program's own copy of a signal must be for forktrace's
+ * copy to count as the same kill.  forktrace may read its own copy late,
+ * as under valgrind, where its signal thread waits for its turn.
+ */
+#define GROUP_SIGNAL_WINDOW_NS 1000000000u
+
 static bool
 root_got_signal_too(struct tracer *t, int signo, int code)
 {
@@ -1074,7 +1081,8 @@ root_got_signal_too(struct tracer *t, int signo, int code)
 		return true;
 	/* A delivery stop that is already queued is seen here. */
 	tracer_drain_waits(t);
-	if (t->root_recent_signals & (1ull << signo))
+	if (t->root_signal_ns[signo] &&
+	    tracer_now(t) - t->root_signal_ns[signo] < GROUP_SIGNAL_WINDOW_NS)
 		return true;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)t->root_pid);
 	if (procfs_read_file(path, &text, &len) == 0) {
@@ -1229,8 +1237,6 @@ handle_due_work(struct tracer *t)
 
 	if (signal_waiting(0))
 		handle_interrupts(t);
-	/* Only a delivery since the last look reveals a group kill. */
-	t->root_recent_signals = 0;
 	now = tracer_now(t);
 	if (t->pause_tick_ns && now >= t->pause_tick_ns)
 		pause_tick(t);

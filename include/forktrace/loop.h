@@ -74,8 +74,8 @@ struct tracer {
 	bool detaching;
 	int interrupt_signal;
 	unsigned interrupt_count;
-	/* Signals delivered to the program since forktrace last read its own */
-	unsigned long long root_recent_signals;
+	/* When the program last got each signal, in trace time; 0: never */
+	uint64_t root_signal_ns[65];
 	bool root_stop_followed; /* forktrace stopped with the program */
 	bool root_stop_from_outside; /* a non-member sent its stop signal */
 	int root_stop_signo; /* the signal of the program's last group stop */
