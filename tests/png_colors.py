@@ -88,8 +88,8 @@ def main():
             pixel = bytes(row[x:x + min(bpp, 3)])
             counts[pixel] = counts.get(pixel, 0) + 1
     print("colors %d" % len(counts))
-    for wanted in sys.argv[2:]:
-        print("%s %d" % (wanted, counts.get(bytes.fromhex(wanted), 0)))
+    for colour in sys.argv[2:]:
+        print("%s %d" % (colour, counts.get(bytes.fromhex(colour), 0)))
 
 
 if __name__ == "__main__":

@@ -186,8 +186,8 @@ read_stack_pointer(pid_t pid, uint64_t *sp)
 }
 
 /*
- * Reads the top of the stack of pid until it holds every pointer of the
- * layout.  Returns the bytes in *stack and their number, or 0.
+ * Reads the top of the stack of pid until the copy contains every pointer of
+ * the layout.  Returns the bytes in *stack and their number, or 0.
  */
 static size_t
 read_stack_top(pid_t pid, uint64_t sp, void **stack, struct exec_stack *layout)

@@ -1063,9 +1063,9 @@ tracer_wait_until(struct tracer *t, uint64_t deadline_ns)
  * from one aimed at forktrace alone.
  */
 /*
- * How recent the program's own copy of a signal must be for forktrace's
- * copy to count as the same kill.  forktrace may read its own copy late,
- * as under valgrind, where its signal thread waits for its turn.
+ * The age within which the program's own copy of a signal makes
+ * forktrace's copy count as the same kill.  forktrace may read its own copy
+ * late, as under valgrind, where its signal thread waits for its turn.
  */
 #define GROUP_SIGNAL_WINDOW_NS 1000000000u
 

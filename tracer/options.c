@@ -219,7 +219,7 @@ parse_stacks(struct ft_options *opts, const char *list, FILE *err)
 				(int)len, word);
 			return false;
 		}
-		/* "none" beside a point would say two things at once. */
+		/* "none" beside a point would contradict it. */
 		if (!points[i].bits && (word != list || word[len])) {
 			fprintf(err,
 				"forktrace: invalid --stacks value '%s': "

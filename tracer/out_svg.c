@@ -48,7 +48,7 @@ struct svg_output {
 	size_t hang_count;
 	size_t hang_capacity;
 	bool drawn; /* end() wrote the picture */
-	bool placeholder; /* the file holds NO_TIMELINE until then */
+	bool placeholder; /* the file contains NO_TIMELINE until then */
 };
 
 /* The picture of a trace that never ended, or of a program never run. */

@@ -85,7 +85,7 @@ struct python_layout {
 	long object_dict; /* its dictionary, once one was made */
 	unsigned long type_inline_values_flag; /* 3.13: values after it */
 	size_t type_basicsize;
-	size_t values_valid; /* 3.13: the byte that says they are in use */
+	size_t values_valid; /* 3.13: the byte set while they are in use */
 	size_t values_data; /* the first value of a PyDictValues */
 	size_t dict_keys;
 	size_t dict_values;

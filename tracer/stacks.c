@@ -964,7 +964,7 @@ push_python_frame(struct ft_stacks *stacks, struct ft_frame *frames,
 }
 
 /*
- * Finds the native frame whose stack holds addr: the first frame of the
+ * Finds the native frame whose stack contains addr: the first frame of the
  * activation whose stack pointer is at or below addr and whose caller's
  * is above it.  Returns stack->count when none does.
  */
@@ -995,8 +995,8 @@ frame_holding(const struct ft_stack *stack, uint64_t addr, bool complete)
  * Gives each native frame the number of the segment of py that its C call
  * of the eval loop ran, or -1: CPython 3.11 marks the call's outermost
  * Python frame, and the frames between two marks are one segment.  From
- * 3.12 the mark also tells where the call's native stack frame is; before,
- * the calls are told by the eval loop's name.  Returns the number of
+ * 3.12 the mark also gives the address of the call's native stack frame.
+ * Before 3.12, the eval loop's name marks the calls.  Returns the number of
  * segments placed, or -1 when the two stacks disagree.
  */
 static long

@@ -12,7 +12,7 @@
 
 #include "forktrace/procfs.h"
 
-/* Where the kernel put the arguments and the file name on a new stack. */
+/* The places of the arguments and the file name on a new program's stack. */
 struct exec_stack {
 	size_t argc;
 	size_t argv_index; /* the index of the 64-bit word of argv[0]'s pointer
@@ -24,7 +24,7 @@ struct exec_stack {
 
 /*
  * Parses the words at the top of a new program's stack: argc, the argv and
- * envp pointers and the auxiliary vector.  stack holds len bytes read at
+ * envp pointers and the auxiliary vector.  stack contains len bytes read at
  * address sp.  Returns 1 with *layout set, 0 when len is too short to hold
  * all the words, and -1 when they are not laid out as the kernel lays them.
  */

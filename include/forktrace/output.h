@@ -49,7 +49,7 @@ struct ft_output {
 /*
  * Creates the output that opts requests, writing to fp (which the caller
  * keeps open until output_free()).  With --trace or --svg, it also opens
- * those files and returns an output that feeds every one of them; it
+ * those files and returns an output that feeds every one of them.  It
  * exits with a message when one cannot be opened.
  */
 struct ft_output *output_new(const struct ft_options *opts, FILE *fp);

@@ -20,7 +20,7 @@
  */
 #define SVG_MAX_ROWS 200
 
-/* How a process ended, which gives its bar's colour. */
+/* The class of a process's end, which gives its bar's colour. */
 enum svg_end {
 	SVG_END_EXIT_ZERO,
 	SVG_END_EXIT_NONZERO,
@@ -52,9 +52,9 @@ struct svg_layout {
 };
 
 /*
- * Returns the end class of a process.  A process that the hang detector
- * reported is hung however it ended; one that forktrace let go of, that
- * ended while not traced, or that had not ended is running.
+ * Returns the end class of a process.  A process is hung when the hang
+ * detector found it deadlocked, or reported it and it had not ended.  One
+ * that ended while not traced is lost, and one still alive is running.
  */
 enum svg_end svg_end_of(const struct ft_process *process);
 
