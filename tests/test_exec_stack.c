@@ -36,6 +36,7 @@ struct exec_request {
 	const char *dir; /* the directory for BY_DIRFD and FROM_DIR */
 	const char *const *argv;
 	char *const *envp;
+	int input; /* a descriptor to run with as stdin, or 0 */
 };
 
 static void
@@ -43,6 +44,8 @@ run_request(const struct exec_request *request)
 {
 	int fd;
 
+	if (request->input > 0 && dup2(request->input, 0) < 0)
+		return;
 	switch (request->how) {
 	case BY_PATH:
 		execve(request->path, (char *const *)request->argv,
@@ -112,8 +115,10 @@ check_request(const struct exec_request *request, bool from_stack)
 {
 	struct procfs_program fast = { 0 }, slow = { 0 };
 	pid_t pid = start_at_exec(request);
-	bool used_stack = exec_stack_read_program(pid, &fast);
+	struct exec_mark mark;
+	bool used_stack = exec_stack_read_program(pid, &fast, &mark);
 
+	exec_stack_read_exe(pid, &fast, &mark, true);
 	procfs_read_program(pid, &slow);
 	end_child(pid);
 	assert_int_equal(used_stack, from_stack);
@@ -270,6 +275,108 @@ test_exec_stack__execveat_dirfd(void **state)
 	check_request(&request, true);
 }
 
+/* Returns the target of pid's exe link. */
+static char *
+exe_of(pid_t pid)
+{
+	char *path = NULL;
+
+	assert_int_equal(procfs_read_exe(pid, &path), 0);
+	return path;
+}
+
+/* Reads the program at its exec stop, and lets it run on. */
+static pid_t
+read_and_resume(const struct exec_request *request,
+		struct procfs_program *program, struct exec_mark *mark)
+{
+	pid_t pid = start_at_exec(request);
+
+	assert_true(exec_stack_read_program(pid, program, mark));
+	assert_non_null(program->path);
+	assert_string_equal(program->path, request->path);
+	assert_int_equal(ptrace(PTRACE_CONT, pid, 0L, 0L), 0);
+	return pid;
+}
+
+/* The exe link read while the program runs is its own. */
+static void
+test_exec_stack__exe_read_while_running(void **state)
+{
+	const char *argv[] = { "cat", NULL };
+	struct exec_request request = { BY_PATH, "/bin/cat", NULL,
+					argv,	 environ,    0 };
+	struct procfs_program program = { 0 };
+	struct exec_mark mark;
+	int input[2];
+	char *exe;
+	pid_t pid;
+
+	(void)state;
+	/* cat waits on the pipe until the test ends it. */
+	assert_int_equal(pipe2(input, O_CLOEXEC), 0);
+	request.input = input[0];
+	pid = read_and_resume(&request, &program, &mark);
+	exec_stack_read_exe(pid, &program, &mark, false);
+	exe = exe_of(pid);
+	close(input[0]);
+	close(input[1]);
+	end_child(pid);
+	assert_string_equal(program.path, exe);
+	assert_string_not_equal(program.path, "/bin/cat");
+	free(exe);
+	procfs_program_free(&program);
+}
+
+/*
+ * A program that exec'd again before its exe link was read keeps the file
+ * name given to execve(), not the next program's exe.
+ */
+static void
+test_exec_stack__exe_after_next_exec_is_not_taken(void **state)
+{
+	const char *argv[] = { "sh", "-c", "exec /bin/true", NULL };
+	struct exec_request request = { BY_PATH, "/bin/sh", NULL,
+					argv,	 environ,   0 };
+	struct procfs_program program = { 0 };
+	struct exec_mark mark;
+	int status;
+	char *exe;
+	pid_t pid;
+
+	(void)state;
+	pid = read_and_resume(&request, &program, &mark);
+	/* The shell's exec of true stops it again, with the new exe. */
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(status >> 8, SIGTRAP | (PTRACE_EVENT_EXEC << 8));
+	exe = exe_of(pid);
+	exec_stack_read_exe(pid, &program, &mark, false);
+	end_child(pid);
+	assert_string_equal(program.path, "/bin/sh");
+	assert_string_not_equal(exe, "/bin/sh");
+	free(exe);
+	procfs_program_free(&program);
+}
+
+/* A program that ended before its exe link was read keeps its file name. */
+static void
+test_exec_stack__exe_after_end_is_the_file_name(void **state)
+{
+	const char *argv[] = { "cat", NULL };
+	struct exec_request request = { BY_PATH, "/bin/cat", NULL,
+					argv,	 environ,    0 };
+	struct procfs_program program = { 0 };
+	struct exec_mark mark;
+	pid_t pid;
+
+	(void)state;
+	pid = read_and_resume(&request, &program, &mark);
+	end_child(pid);
+	exec_stack_read_exe(pid, &program, &mark, false);
+	assert_string_equal(program.path, "/bin/cat");
+	procfs_program_free(&program);
+}
+
 static void
 test_exec_stack__parse_rejects_bad_layouts(void **state)
 {
@@ -358,6 +465,11 @@ main(void)
 		cmocka_unit_test(test_exec_stack__relative_path),
 		cmocka_unit_test(test_exec_stack__fexecve),
 		cmocka_unit_test(test_exec_stack__execveat_dirfd),
+		cmocka_unit_test(test_exec_stack__exe_read_while_running),
+		cmocka_unit_test(
+			test_exec_stack__exe_after_next_exec_is_not_taken),
+		cmocka_unit_test(
+			test_exec_stack__exe_after_end_is_the_file_name),
 		cmocka_unit_test(test_exec_stack__parse_rejects_bad_layouts),
 		cmocka_unit_test(test_exec_stack__args_must_follow_each_other),
 		cmocka_unit_test(test_exec_stack__comm_of_file_names),

@@ -11,6 +11,12 @@
  * One process_vm_readv() of the stack's top gives the same bytes where
  * /proc takes three opens, and an exec is the most frequent stop that
  * reads anything.
+ *
+ * The exe link still needs /proc, and a path walk there costs more than
+ * the rest of the stop.  It can wait until the program runs, because the
+ * link changes only with the address space: when the 16 AT_RANDOM bytes
+ * that the kernel drew for this exec are still at their address after the
+ * link is read, the link was this program's.
  */
 #include <elf.h>
 #include <errno.h>
@@ -39,7 +45,7 @@ exec_stack_parse(const void *stack, size_t len, uint64_t sp,
 {
 	const uint64_t *word = stack;
 	size_t count = len / sizeof(*word), i, envp, envc;
-	uint64_t argc, execfn = 0, strings;
+	uint64_t argc, execfn = 0, random = 0, strings;
 
 	if (count < 2)
 		return 0;
@@ -63,6 +69,8 @@ exec_stack_parse(const void *stack, size_t len, uint64_t sp,
 			break;
 		if (word[i] == AT_EXECFN)
 			execfn = word[i + 1];
+		if (word[i] == AT_RANDOM)
+			random = word[i + 1];
 	}
 	strings = sp + (i + 2) * sizeof(*word);
 
@@ -71,6 +79,7 @@ exec_stack_parse(const void *stack, size_t len, uint64_t sp,
 	layout->args_start = word[1];
 	layout->args_end = envc ? word[envp] : execfn;
 	layout->execfn = execfn;
+	layout->random = random;
 	if (!execfn || layout->args_start < strings ||
 	    layout->args_end <= layout->args_start ||
 	    execfn < layout->args_end ||
@@ -228,9 +237,31 @@ copy_remote(pid_t pid, const void *stack, size_t stack_len, uint64_t sp,
 	return copy;
 }
 
-/* Fills program's args and comm from the stack; false when it cannot. */
+/*
+ * Sets *mark from the copy of the stack when it holds the AT_RANDOM bytes;
+ * otherwise leaves it unset, for exe to be read at the stop.
+ */
+static void
+set_mark(const void *stack, size_t stack_len, uint64_t sp,
+	 const struct exec_stack *layout, struct exec_mark *mark)
+{
+	uint64_t at = layout->random;
+
+	if (at < sp || at - sp > stack_len ||
+	    stack_len - (at - sp) < sizeof(mark->random))
+		return;
+	mark->random_addr = at;
+	memcpy(mark->random, (const char *)stack + (at - sp),
+	       sizeof(mark->random));
+}
+
+/*
+ * Fills program's args and comm from the stack, its path with the file
+ * name given to execve(), and *mark; false when it cannot.
+ */
 static bool
-read_from_stack(pid_t pid, struct procfs_program *program)
+read_from_stack(pid_t pid, struct procfs_program *program,
+		struct exec_mark *mark)
 {
 	struct exec_stack layout;
 	size_t stack_len, args_len, got;
@@ -267,7 +298,8 @@ read_from_stack(pid_t pid, struct procfs_program *program)
 		exec_stack_comm(execfn, program->comm);
 	if (!named && procfs_read_comm(pid, program->comm) < 0)
 		program->comm[0] = '\0';
-	free(execfn);
+	set_mark(stack, stack_len, sp, &layout, mark);
+	program->path = execfn;
 	free(stack);
 	program->args = args;
 	program->args_len = args_len;
@@ -275,16 +307,40 @@ read_from_stack(pid_t pid, struct procfs_program *program)
 }
 
 bool
-exec_stack_read_program(pid_t pid, struct procfs_program *program)
+exec_stack_read_program(pid_t pid, struct procfs_program *program,
+			struct exec_mark *mark)
 {
 	program->path = NULL;
 	program->args = NULL;
 	program->args_len = 0;
 	program->comm[0] = '\0';
-	if (!read_from_stack(pid, program)) {
+	mark->random_addr = 0;
+	if (!read_from_stack(pid, program, mark)) {
 		procfs_read_program(pid, program);
 		return false;
 	}
-	procfs_read_exe(pid, &program->path);
+	if (!mark->random_addr)
+		exec_stack_read_exe(pid, program, mark, true);
 	return true;
+}
+
+void
+exec_stack_read_exe(pid_t pid, struct procfs_program *program,
+		    const struct exec_mark *mark, bool stopped)
+{
+	unsigned char random[sizeof(mark->random)];
+	char *exe;
+
+	if (!mark->random_addr)
+		return; /* read at the stop already */
+	if (procfs_read_exe(pid, &exe) < 0)
+		return;
+	if (!stopped && (read_remote(pid, mark->random_addr, random,
+				     sizeof(random)) != sizeof(random) ||
+			 memcmp(random, mark->random, sizeof(random)))) {
+		free(exe);
+		return;
+	}
+	free(program->path);
+	program->path = exe;
 }

@@ -670,6 +670,7 @@ handle_exec(struct tracer *t, struct task *task)
 	unsigned long former = task->tid;
 	bool pause_at_exec, first_root_exec, resumed;
 	struct procfs_program program = { 0 };
+	struct exec_mark mark;
 
 	if (might_exec_from_thread(t, task->tgid) &&
 	    ptrace(PTRACE_GETEVENTMSG, task->tid, 0L, &former) == 0 &&
@@ -688,8 +689,7 @@ handle_exec(struct tracer *t, struct task *task)
 	if (t->stacks)
 		stacks_forget(t->stacks, task->tgid);
 
-	exec_stack_read_program(task->tid, &program);
-	event_set_program(&event, &program);
+	exec_stack_read_program(task->tid, &program, &mark);
 	event.former_tid = (pid_t)former;
 	hang_note_exec(t, task->tgid);
 	/* A pause at exec needs the event's program to decide. */
@@ -697,6 +697,9 @@ handle_exec(struct tracer *t, struct task *task)
 		  resume_before_emit(t);
 	if (resumed)
 		resume(task, 0);
+	/* The exe link is read while the program runs, where it can. */
+	exec_stack_read_exe(task->tid, &program, &mark, !resumed);
+	event_set_program(&event, &program);
 	tracer_emit(t, &event);
 	procfs_program_free(&program);
 

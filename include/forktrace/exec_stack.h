@@ -20,6 +20,17 @@ struct exec_stack {
 	uint64_t args_start; /* the first byte of argv[0] */
 	uint64_t args_end; /* one past the NUL of the last argument */
 	uint64_t execfn; /* AT_EXECFN: the file name given to execve() */
+	uint64_t random; /* AT_RANDOM: 16 random bytes, or 0 */
+};
+
+/*
+ * What distinguishes the exe link of the program read at the stop from that
+ * of a later one, once the thread runs: the 16 bytes that AT_RANDOM points
+ * to, which the kernel draws anew for each exec.
+ */
+struct exec_mark {
+	uint64_t random_addr; /* 0 when exe was read at the stop */
+	unsigned char random[16];
 };
 
 /*
@@ -48,11 +59,24 @@ bool exec_stack_args_match(const void *stack, const struct exec_stack *layout,
 bool exec_stack_comm(const char *execfn, char comm[16]);
 
 /*
- * Reads exe from /proc and argv and comm from the stack of pid, which must
- * be in its PTRACE_EVENT_EXEC stop.  Falls back to /proc for argv and comm
- * when the stack cannot be read or parsed.  Returns true when the stack
- * gave argv.
+ * Reads argv and comm from the stack of pid, which must be in its
+ * PTRACE_EVENT_EXEC stop, and sets program->path to the file name given to
+ * execve().  The exe link is left to exec_stack_read_exe(), which may run
+ * once the thread runs again; *mark is what it checks then.  When the
+ * stack cannot be read or parsed, all of it comes from /proc at once.
+ * Returns true when the stack gave argv.
  */
-bool exec_stack_read_program(pid_t pid, struct procfs_program *program);
+bool exec_stack_read_program(pid_t pid, struct procfs_program *program,
+			     struct exec_mark *mark);
+
+/*
+ * Replaces program->path with the target of pid's exe link, when the link
+ * still belongs to the program that exec_stack_read_program() read: pid is
+ * still stopped, or the AT_RANDOM bytes of its address space are those of
+ * mark.  A thread that has exec'd again or ended keeps the file name given
+ * to execve().
+ */
+void exec_stack_read_exe(pid_t pid, struct procfs_program *program,
+			 const struct exec_mark *mark, bool stopped);
 
 #endif
