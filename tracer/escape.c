@@ -78,8 +78,17 @@ escape_for_terminal(struct strbuf *sb, const char *s, size_t len)
 
 	while (i < len) {
 		unsigned char c = p[i];
-		size_t n;
+		size_t n, run = i;
 
+		/* A run of printable ASCII other than '\\' goes out whole. */
+		while (run < len && p[run] >= 0x20 && p[run] < 0x7f &&
+		       p[run] != '\\')
+			run++;
+		if (run > i) {
+			strbuf_add(sb, p + i, run - i);
+			i = run;
+			continue;
+		}
 		switch (c) {
 		case '\\':
 			strbuf_add(sb, "\\\\", 2);

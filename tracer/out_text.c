@@ -174,10 +174,13 @@ add_signal(const struct ft_output *out, struct strbuf *sb,
 
 	strbuf_addstr(sb, "signal ");
 	add_colored(out, sb, COLOR_YELLOW, signal_name(event->signo, name));
-	if (event->has_sender)
-		strbuf_addf(sb, " from %d (uid %u)", (int)event->sender_pid,
-			    (unsigned)event->sender_uid);
-	else if (code)
+	if (event->has_sender) {
+		strbuf_addstr(sb, " from ");
+		add_int(sb, (int)event->sender_pid);
+		strbuf_addstr(sb, " (uid ");
+		add_unsigned(sb, event->sender_uid);
+		strbuf_addch(sb, ')');
+	} else if (code)
 		strbuf_addf(sb, " (%s)", code);
 	if (event->has_addr)
 		strbuf_addf(sb, " at 0x%llx",

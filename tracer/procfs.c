@@ -71,12 +71,32 @@ read_exe_at(int dirfd, const char *link, char **path)
 	return 0;
 }
 
+/*
+ * Writes "/proc/PID/exe" into link, without printf: every exec reads it.
+ */
+static void
+exe_link_path(pid_t pid, char link[32])
+{
+	char digits[12];
+	size_t at = sizeof(digits), len;
+	unsigned value = (unsigned)pid;
+
+	do {
+		digits[--at] = (char)('0' + value % 10);
+		value /= 10;
+	} while (value);
+	len = sizeof(digits) - at;
+	memcpy(link, "/proc/", 6);
+	memcpy(link + 6, digits + at, len);
+	memcpy(link + 6 + len, "/exe", 5);
+}
+
 int
 procfs_read_exe(pid_t pid, char **path)
 {
-	char link[64];
+	char link[32];
 
-	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	exe_link_path(pid, link);
 	return read_exe_at(AT_FDCWD, link, path);
 }
 
