@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
@@ -1216,7 +1217,8 @@ static uint64_t
 next_deadline(const struct tracer *t)
 {
 	uint64_t times[] = { t->pause_tick_ns, 0,
-			     t->forward_signo ? t->forward_at_ns : 0 };
+			     t->forward_signo ? t->forward_at_ns : 0,
+			     t->flush_at_ns };
 	uint64_t next = 0;
 	size_t i;
 
@@ -1248,7 +1250,31 @@ handle_due_work(struct tracer *t)
 		hang_tick(t);
 	if (t->forward_signo && now >= t->forward_at_ns)
 		forward_due_signal(t);
+	if (t->flush_at_ns && now >= t->flush_at_ns) {
+		fflush(t->out->fp);
+		t->flush_at_ns = 0;
+	}
 	return now;
+}
+
+/* How long a timeline line may wait in the buffer of a file or a pipe */
+#define FLUSH_DELAY_NS 50000000u
+
+/*
+ * Sees to the timeline's buffered lines before the loop sleeps.  A
+ * terminal gets them at once.  A file or a pipe gets them at most
+ * FLUSH_DELAY_NS after the first of them: a busy family then costs one
+ * write a batch, not one a wait.
+ */
+static void
+schedule_flush(struct tracer *t, uint64_t now)
+{
+	if (!__fpending(t->out->fp))
+		return;
+	if (t->flush_at_once)
+		fflush(t->out->fp);
+	else if (!t->flush_at_ns)
+		t->flush_at_ns = now + FLUSH_DELAY_NS;
 }
 
 static void
@@ -1260,10 +1286,8 @@ run_loop(struct tracer *t)
 		/* Paused children are members too: the trace waits for them. */
 		if (!t->tasks.count && !t->paused.count)
 			break;
+		schedule_flush(t, now);
 		arm_wake_timer(t, next_deadline(t), now);
-		/* Everything the handled stops printed is written before the
-		 * wait. */
-		fflush(t->out->fp);
 		wait_for_status(t);
 	}
 }
@@ -1415,6 +1439,7 @@ tracer_run(const struct ft_options *opts)
 		t.stacks = stacks_new(opts->stack_depth, opts->verbose > 0,
 				      opts->python);
 	t.out = output_new(opts, fp);
+	t.flush_at_once = fp == stderr || isatty(fileno(fp));
 	t.start_ns = monotonic_ns();
 	if (!opts->snapshot)
 		hang_start(&t);

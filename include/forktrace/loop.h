@@ -61,6 +61,8 @@ struct tracer {
 	timer_t wake_timer; /* sends SIGALRM at wake_at_ns */
 	bool wake_timer_created;
 	uint64_t wake_at_ns; /* when wake_timer fires next, or 0 */
+	bool flush_at_once; /* the timeline goes to stderr or a terminal */
+	uint64_t flush_at_ns; /* when buffered timeline lines are due, or 0 */
 
 	struct launch launch;
 	bool attached; /* -p: the family was running already */
