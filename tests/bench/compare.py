@@ -4,9 +4,11 @@ usage: compare.py [--rounds N] [--only NAME,...] [--no-strace]
                   [--baseline FORKTRACE] BUILD_DIR
 
 Each workload runs untraced, under the floor (BUILD_DIR/bench/floor, the
-cheapest tracer that stops at the same events as forktrace), under
-forktrace with --stacks=none and with its default options, and under
-strace when it is installed.  --baseline adds another forktrace binary,
+cheapest tracer that stops at the same events as forktrace), under the
+floor with --reads (which adds the reads that forktrace --stacks=none
+makes at exec and signal stops, so that what remains above it is
+forktrace's own work), under forktrace with --stacks=none and with its
+default options, and under strace when it is installed.  --baseline adds another forktrace binary,
 such as one built from an earlier revision, under both options.  The
 machines are shared and noisy, so the
 tracers take turns within each round, in an order rotated from round to
@@ -132,6 +134,7 @@ def tracers(build, with_strace, baseline):
     result = [
         ("untraced", []),
         ("floor", [build + "/bench/floor"]),
+        ("floor --reads", [build + "/bench/floor", "--reads"]),
         ("forktrace --stacks=none",
          [forktrace, "-o", "/dev/null", "--stacks=none", "--"]),
         ("forktrace", [forktrace, "-o", "/dev/null", "--"]),
