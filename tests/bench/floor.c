@@ -14,7 +14,8 @@
  * --reads adds the reads that forktrace --stacks=none makes to report
  * what it reports, at the same moments, and nothing else: at an exec
  * stop, the registers and the top of the new stack before the program
- * runs on, and its exe link and 16 bytes of its stack after; at a
+ * runs on, and its exe link and 16 bytes of its stack after; at a clone,
+ * a pidfd_open() that tells a thread from a process; at a
  * signal-delivery stop, the signal's siginfo (the exec reads on x86_64
  * only).  The cost above the floor with --reads is then what forktrace's
  * own work adds.
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -125,6 +127,12 @@ resume(pid_t tid, int status)
 	if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK ||
 	    event == PTRACE_EVENT_CLONE)
 		ptrace(PTRACE_GETEVENTMSG, tid, 0L, &child);
+	if (with_reads && event == PTRACE_EVENT_CLONE) {
+		int fd = (int)syscall(SYS_pidfd_open, (pid_t)child, 0);
+
+		if (fd >= 0)
+			close(fd);
+	}
 	if (with_reads && event == PTRACE_EVENT_EXEC)
 		sp = read_stack_top(tid);
 	if (with_reads && !event)
