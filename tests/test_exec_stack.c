@@ -412,6 +412,13 @@ test_exec_stack__parse_rejects_bad_layouts(void **state)
 			 1);
 	assert_int_equal(layout.args_start, sp + 0x100);
 	assert_int_equal(layout.args_end, sp + 0x110);
+	/* Without AT_RANDOM, nothing can check a later read of exe. */
+	assert_int_equal(layout.random, 0);
+	words[4] = AT_RANDOM;
+	words[5] = sp + 0x90;
+	assert_int_equal(exec_stack_parse(words, sizeof(words), sp, &layout),
+			 1);
+	assert_int_equal(layout.random, sp + 0x90);
 	/* The auxiliary vector cut short needs a longer read. */
 	assert_int_equal(exec_stack_parse(words, 8 * 8, sp, &layout), 0);
 }

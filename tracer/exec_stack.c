@@ -306,6 +306,30 @@ read_from_stack(pid_t pid, struct procfs_program *program,
 	return true;
 }
 
+/*
+ * Replaces program->path with the target of pid's exe link, unless the
+ * link cannot be read or check is given and its AT_RANDOM bytes are no
+ * longer at their address.
+ */
+static void
+take_exe(pid_t pid, struct procfs_program *program,
+	 const struct exec_mark *check)
+{
+	unsigned char random[sizeof(check->random)];
+	char *exe;
+
+	if (procfs_read_exe(pid, &exe) < 0)
+		return;
+	if (check && (read_remote(pid, check->random_addr, random,
+				  sizeof(random)) != sizeof(random) ||
+		      memcmp(random, check->random, sizeof(random)))) {
+		free(exe);
+		return;
+	}
+	free(program->path);
+	program->path = exe;
+}
+
 bool
 exec_stack_read_program(pid_t pid, struct procfs_program *program,
 			struct exec_mark *mark)
@@ -319,8 +343,9 @@ exec_stack_read_program(pid_t pid, struct procfs_program *program,
 		procfs_read_program(pid, program);
 		return false;
 	}
+	/* Without the bytes to check it later, exe is read at the stop. */
 	if (!mark->random_addr)
-		exec_stack_read_exe(pid, program, mark, true);
+		take_exe(pid, program, NULL);
 	return true;
 }
 
@@ -328,19 +353,7 @@ void
 exec_stack_read_exe(pid_t pid, struct procfs_program *program,
 		    const struct exec_mark *mark, bool stopped)
 {
-	unsigned char random[sizeof(mark->random)];
-	char *exe;
-
-	if (!mark->random_addr)
-		return; /* read at the stop already */
-	if (procfs_read_exe(pid, &exe) < 0)
-		return;
-	if (!stopped && (read_remote(pid, mark->random_addr, random,
-				     sizeof(random)) != sizeof(random) ||
-			 memcmp(random, mark->random, sizeof(random)))) {
-		free(exe);
-		return;
-	}
-	free(program->path);
-	program->path = exe;
+	/* Without a mark, exe was read at the stop already. */
+	if (mark->random_addr)
+		take_exe(pid, program, stopped ? NULL : mark);
 }
