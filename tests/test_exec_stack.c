@@ -37,6 +37,7 @@ struct exec_request {
 	const char *const *argv;
 	char *const *envp;
 	int input; /* a descriptor to run with as stdin, or 0 */
+	int output; /* a descriptor to run with as stdout, or 0 */
 };
 
 static void
@@ -45,6 +46,8 @@ run_request(const struct exec_request *request)
 	int fd;
 
 	if (request->input > 0 && dup2(request->input, 0) < 0)
+		return;
+	if (request->output > 0 && dup2(request->output, 1) < 0)
 		return;
 	switch (request->how) {
 	case BY_PATH:
@@ -329,6 +332,51 @@ test_exec_stack__exe_read_while_running(void **state)
 }
 
 /*
+ * Zeroes the program's AT_RANDOM bytes, as the Go runtime does at its
+ * start, says so on stdout and waits for stdin to close.
+ */
+#define CLEAR_RANDOM                                 \
+	"import ctypes, os, sys\n"                   \
+	"libc = ctypes.CDLL(None)\n"                 \
+	"libc.getauxval.restype = ctypes.c_ulong\n"  \
+	"ctypes.memset(libc.getauxval(25), 0, 16)\n" \
+	"os.write(1, b'c')\n"                        \
+	"sys.stdin.buffer.read()\n"
+
+/* A program that cleared its AT_RANDOM bytes is still known by its name. */
+static void
+test_exec_stack__exe_after_random_cleared(void **state)
+{
+	const char *argv[] = { "python3", "-c", CLEAR_RANDOM, NULL };
+	struct exec_request request = {
+		BY_PATH, "/usr/bin/python3", NULL, argv, environ, 0, 0
+	};
+	struct procfs_program program = { 0 };
+	struct exec_mark mark;
+	int input[2], output[2];
+	char *exe, cleared;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe2(input, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(output, O_CLOEXEC), 0);
+	request.input = input[0];
+	request.output = output[1];
+	pid = read_and_resume(&request, &program, &mark);
+	close(output[1]);
+	assert_int_equal(read(output[0], &cleared, 1), 1);
+	exec_stack_read_exe(pid, &program, &mark, false);
+	exe = exe_of(pid);
+	close(input[0]);
+	close(input[1]);
+	close(output[0]);
+	end_child(pid);
+	assert_string_equal(program.path, exe);
+	free(exe);
+	procfs_program_free(&program);
+}
+
+/*
  * A program that exec'd again before its exe link was read keeps the file
  * name given to execve(), not the next program's exe.
  */
@@ -477,6 +525,7 @@ main(void)
 			test_exec_stack__exe_after_next_exec_is_not_taken),
 		cmocka_unit_test(
 			test_exec_stack__exe_after_end_is_the_file_name),
+		cmocka_unit_test(test_exec_stack__exe_after_random_cleared),
 		cmocka_unit_test(test_exec_stack__parse_rejects_bad_layouts),
 		cmocka_unit_test(test_exec_stack__args_must_follow_each_other),
 		cmocka_unit_test(test_exec_stack__comm_of_file_names),

@@ -14,9 +14,13 @@
  *
  * The exe link still needs /proc, and a path walk there costs more than
  * the rest of the stop.  It can wait until the program runs, because the
- * link changes only with the address space: when the 16 AT_RANDOM bytes
- * that the kernel drew for this exec are still at their address after the
- * link is read, the link was this program's.
+ * link changes only with the address space.  The kernel draws 16 new
+ * AT_RANDOM bytes for each exec: when they are still at their address
+ * after the link is read, the link was this program's.  A program that cleared
+ * them is known by the file name at AT_EXECFN instead.  A later program has it
+ * at the same address only when the stack is not randomized and the name
+ * has the same length, and then the same name names the same file, short
+ * of a rename or a change of directory within microseconds.
  */
 #include <elf.h>
 #include <errno.h>
@@ -238,7 +242,7 @@ copy_remote(pid_t pid, const void *stack, size_t stack_len, uint64_t sp,
 }
 
 /*
- * Sets *mark from the copy of the stack when it holds the AT_RANDOM bytes;
+ * Sets *mark from the copy of the stack when it contains the AT_RANDOM bytes;
  * otherwise leaves it unset, for exe to be read at the stop.
  */
 static void
@@ -253,6 +257,30 @@ set_mark(const void *stack, size_t stack_len, uint64_t sp,
 	mark->random_addr = at;
 	memcpy(mark->random, (const char *)stack + (at - sp),
 	       sizeof(mark->random));
+	mark->execfn_addr = layout->execfn;
+}
+
+/*
+ * Returns true when the address space of pid still contains what mark copied
+ * from it, with execfn as the file name at AT_EXECFN.
+ */
+static bool
+mark_holds(pid_t pid, const struct exec_mark *mark, const char *execfn)
+{
+	unsigned char random[sizeof(mark->random)];
+	size_t len = strlen(execfn) + 1;
+	char *name;
+	bool same;
+
+	if (read_remote(pid, mark->random_addr, random, sizeof(random)) ==
+		    sizeof(random) &&
+	    !memcmp(random, mark->random, sizeof(random)))
+		return true;
+	name = xmalloc(len);
+	same = read_remote(pid, mark->execfn_addr, name, len) == len &&
+	       !memcmp(name, execfn, len);
+	free(name);
+	return same;
 }
 
 /*
@@ -307,22 +335,19 @@ read_from_stack(pid_t pid, struct procfs_program *program,
 }
 
 /*
- * Replaces program->path with the target of pid's exe link, unless the
- * link cannot be read or check is given and its AT_RANDOM bytes are no
- * longer at their address.
+ * Replaces program->path, the file name given to execve(), with the target
+ * of pid's exe link, unless the link cannot be read or check is given and
+ * no longer holds.
  */
 static void
 take_exe(pid_t pid, struct procfs_program *program,
 	 const struct exec_mark *check)
 {
-	unsigned char random[sizeof(check->random)];
 	char *exe;
 
 	if (procfs_read_exe(pid, &exe) < 0)
 		return;
-	if (check && (read_remote(pid, check->random_addr, random,
-				  sizeof(random)) != sizeof(random) ||
-		      memcmp(random, check->random, sizeof(random)))) {
+	if (check && !mark_holds(pid, check, program->path)) {
 		free(exe);
 		return;
 	}

@@ -25,12 +25,15 @@ struct exec_stack {
 
 /*
  * What distinguishes the exe link of the program read at the stop from that
- * of a later one, once the thread runs: the 16 bytes that AT_RANDOM points
- * to, which the kernel draws anew for each exec.
+ * of a later one, once the thread runs.  First, the 16 bytes that AT_RANDOM
+ * points to, which the kernel draws anew for each exec.  A program may
+ * clear them, as the Go runtime does, so also the file name given to
+ * execve(), at its address.
  */
 struct exec_mark {
 	uint64_t random_addr; /* 0 when exe was read at the stop */
 	unsigned char random[16];
+	uint64_t execfn_addr; /* AT_EXECFN */
 };
 
 /*
@@ -72,9 +75,9 @@ bool exec_stack_read_program(pid_t pid, struct procfs_program *program,
 /*
  * Replaces program->path with the target of pid's exe link, when the link
  * still belongs to the program that exec_stack_read_program() read: pid is
- * still stopped, or the AT_RANDOM bytes of its address space are those of
- * mark.  A thread that has exec'd again or ended keeps the file name given
- * to execve().
+ * still stopped, or its address space still contains the AT_RANDOM bytes or
+ * the file name of mark.  A thread that has exec'd again or ended keeps
+ * the file name given to execve().
  */
 void exec_stack_read_exe(pid_t pid, struct procfs_program *program,
 			 const struct exec_mark *mark, bool stopped);
