@@ -352,6 +352,35 @@ quiet_prints_only_the_tree(void **state)
 	trace_result_free(&r);
 }
 
+/*
+ * -o /dev/stdout shares forktrace's standard output with the program: the
+ * file is not truncated, nothing is written over, and each line keeps its
+ * place among the program's lines.
+ */
+static void
+output_shared_with_program(void **state)
+{
+	const char *args[] = {
+		"--stacks=none",     "-o", "/dev/stdout", "sh", "-c",
+		"/bin/true; echo B", NULL
+	};
+	struct trace_result r;
+	const char *exec, *b;
+
+	(void)state;
+	assert_int_equal(forktrace_run(&r, args), 0);
+	assert_int_equal(r.exit_code, 0);
+	exec = strstr(r.out, " true: exec /usr/bin/true: /bin/true\n");
+	b = strstr(r.out, "\nB\n");
+	assert_non_null(exec);
+	assert_non_null(b);
+	assert_true(exec < b);
+	assert_non_null(strstr(b, " sh: exit 0 after "));
+	assert_non_null(strstr(b, "family of 2 processes in "));
+	assert_string_equal(r.err, "");
+	trace_result_free(&r);
+}
+
 static void
 timeline_lines_and_wall_clock(void **state)
 {
@@ -914,6 +943,7 @@ main(void)
 		cmocka_unit_test(trace_reader_gone_reported),
 		cmocka_unit_test(already_traced_program_refused),
 		cmocka_unit_test(quiet_prints_only_the_tree),
+		cmocka_unit_test(output_shared_with_program),
 		cmocka_unit_test(timeline_lines_and_wall_clock),
 		cmocka_unit_test(hostile_strings_escaped_in_text),
 		cmocka_unit_test(color_only_on_terminal),

@@ -15,8 +15,10 @@
  * came just before the call.  The loop's thread keeps those signals
  * blocked, so none of its system calls is interrupted.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <poll.h>
 #include <sys/prctl.h>
@@ -28,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1262,9 +1265,9 @@ handle_due_work(struct tracer *t)
 
 /*
  * Sees to the timeline's buffered lines before the loop sleeps.  A
- * terminal gets them at once.  A file or a pipe gets them at most
- * FLUSH_DELAY_NS after the first of them: a busy family then costs one
- * write a batch, not one a wait.
+ * terminal, or the stream that the program writes to, gets them at once.
+ * Another file or pipe gets them at most FLUSH_DELAY_NS after the first
+ * of them: a busy family then costs one write a batch, not one a wait.
  */
 static void
 schedule_flush(struct tracer *t, uint64_t now)
@@ -1411,18 +1414,74 @@ report_exec_error(const char *command, int err)
 	perror_msg("cannot run '%s'", message_text(command));
 }
 
+/*
+ * Returns the descriptor that path names among those forktrace was started
+ * with (/dev/stdout, /dev/stderr, /dev/fd/N or /proc/self/fd/N), or -1.
+ */
+static int
+inherited_descriptor(const char *path)
+{
+	static const char *const prefixes[] = { "/dev/fd/", "/proc/self/fd/" };
+	size_t i;
+
+	if (!strcmp(path, "/dev/stdout"))
+		return 1;
+	if (!strcmp(path, "/dev/stderr"))
+		return 2;
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		size_t len = strlen(prefixes[i]);
+		char *end;
+		long fd;
+
+		if (strncmp(path, prefixes[i], len) || !isdigit(path[len]))
+			continue;
+		errno = 0;
+		fd = strtol(path + len, &end, 10);
+		if (!*end && !errno && fd <= INT_MAX)
+			return (int)fd;
+	}
+	return -1;
+}
+
+/*
+ * Opens the timeline's file.  One of forktrace's own descriptors is
+ * shared, not opened anew: a new open would truncate a file that the
+ * shell opened to append to, and write over what the program writes there
+ * from an offset of its own.
+ */
 static FILE *
 open_output(const struct ft_options *opts)
 {
+	int fd = -1;
 	FILE *fp;
 
 	if (!opts->output_path)
 		return stderr;
-	fp = fopen(opts->output_path, "we");
+	fd = inherited_descriptor(opts->output_path);
+	if (fd >= 0) {
+		fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		fp = fd >= 0 ? fdopen(fd, "w") : NULL;
+	} else {
+		fp = fopen(opts->output_path, "we");
+	}
 	if (!fp)
 		perror_msg_and_die("cannot open '%s'",
 				   message_text(opts->output_path));
 	return fp;
+}
+
+/*
+ * Returns true when descriptor fd is the same pipe, socket or file as
+ * descriptor other.
+ */
+static bool
+same_stream(int fd, int other)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && fstat(other, &b) == 0 &&
+	       !S_ISCHR(a.st_mode) && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
 }
 
 int
@@ -1439,7 +1498,13 @@ tracer_run(const struct ft_options *opts)
 		t.stacks = stacks_new(opts->stack_depth, opts->verbose > 0,
 				      opts->python);
 	t.out = output_new(opts, fp);
-	t.flush_at_once = fp == stderr || isatty(fileno(fp));
+	/*
+	 * Lines go out at once to a terminal, and where the program writes
+	 * too, so that they keep their place among its lines.
+	 */
+	t.flush_at_once = fp == stderr || isatty(fileno(fp)) ||
+			  same_stream(fileno(fp), 1) ||
+			  same_stream(fileno(fp), 2);
 	t.start_ns = monotonic_ns();
 	if (!opts->snapshot)
 		hang_start(&t);
