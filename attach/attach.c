@@ -136,7 +136,9 @@ adopt_child(struct tracer *t, pid_t parent, pid_t child)
 				  .adopted = true };
 	struct procfs_program program = { 0 };
 
-	if (family_process(t->family, child) || pidmap_get(&t->tasks, child))
+	/* forktrace itself, under a process it follows, is no member. */
+	if (child == getpid() || family_process(t->family, child) ||
+	    pidmap_get(&t->tasks, child))
 		return false;
 	if (!attach_threads(t, child)) {
 		struct ft_event gap = { .kind = FT_EVENT_GAP,
@@ -235,7 +237,9 @@ attach_one(struct tracer *t, pid_t pid)
 	}
 	if (family_process(t->family, pid))
 		return true; /* asked twice, or a descendant of another */
-	if (!seize_new_threads(t, pid, why, sizeof(why))) {
+	if (pid == getpid())
+		snprintf(why, sizeof(why), "it is forktrace itself");
+	if (pid == getpid() || !seize_new_threads(t, pid, why, sizeof(why))) {
 		char comm[16] = "";
 		struct strbuf name = STRBUF_INIT;
 

@@ -226,6 +226,29 @@ sigint_leaves_family_running(void **state)
 	trace_result_free(&live.result);
 }
 
+/*
+ * forktrace, started by the process it attaches to, finds itself among
+ * that process's children: it neither tries to trace itself nor counts
+ * itself a member.
+ */
+static void
+attach_to_own_parent_skips_itself(void **state)
+{
+	struct live_trace live;
+	char pid_text[16];
+
+	(void)state;
+	start_attach(&live, getpid(), pid_text);
+	kill(live.pid, SIGINT);
+	live_trace_finish(&live);
+	assert_false(live.result.timed_out);
+	assert_int_equal(live.result.exit_code, 0);
+	assert_null(trace_process(&live.result, live.pid));
+	assert_int_equal(trace_process_count(&live.result), 1);
+	assert_null(strstr(live.result.err, "cannot attach"));
+	trace_result_free(&live.result);
+}
+
 static void
 attach_during_forks_loses_none(void **state)
 {
@@ -483,6 +506,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(attach_follows_family_to_end),
 		cmocka_unit_test(sigint_leaves_family_running),
+		cmocka_unit_test(attach_to_own_parent_skips_itself),
 		cmocka_unit_test(attach_during_forks_loses_none),
 		cmocka_unit_test(attach_missing_pid_fails),
 		cmocka_unit_test(attach_traced_pid_names_tracer),
