@@ -273,8 +273,11 @@ one_file_for_two_outputs_refused(void **state)
 	assert_int_equal(r.exit_code, 2);
 	assert_non_null(strstr(r.err, "forktrace: --trace names the file "
 				      "that another output writes: '"));
-	/* One line. */
-	assert_ptr_equal(strchr(r.err, '\n'), r.err + strlen(r.err) - 1);
+	/* One line, and the pointer to --help. */
+	assert_non_null(strstr(r.err, "'\nTry 'forktrace --help' for more "
+				      "information.\n"));
+	assert_ptr_equal(strchr(strchr(r.err, '\n') + 1, '\n'),
+			 r.err + strlen(r.err) - 1);
 	trace_result_free(&r);
 
 	/* An existing file is left as it was. */
@@ -286,6 +289,8 @@ one_file_for_two_outputs_refused(void **state)
 	assert_int_equal(r.exit_code, 2);
 	assert_non_null(strstr(r.err, "forktrace: --output and --trace name "
 				      "the same file: '"));
+	assert_non_null(strstr(r.err, "'\nTry 'forktrace --help' for more "
+				      "information.\n"));
 	trace_result_free(&r);
 	assert_int_equal(forktrace_run(&r, same), 0);
 	assert_int_equal(r.exit_code, 2);

@@ -395,10 +395,16 @@ parse_hang_after(struct ft_options *opts, const char *text, FILE *err)
 	return true;
 }
 
+void
+options_print_usage_hint(FILE *err)
+{
+	fprintf(err, "Try 'forktrace --help' for more information.\n");
+}
+
 static enum ft_parse_result
 usage_error(FILE *err)
 {
-	fprintf(err, "Try 'forktrace --help' for more information.\n");
+	options_print_usage_hint(err);
 	return FT_PARSE_ERROR;
 }
 

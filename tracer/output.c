@@ -10,6 +10,7 @@
 
 #include "forktrace/error.h"
 #include "forktrace/escape.h"
+#include "forktrace/options.h"
 #include "forktrace/output.h"
 #include "forktrace/xmalloc.h"
 
@@ -164,6 +165,7 @@ output_files_distinct(const struct ft_options *opts, FILE *err)
 				"forktrace: %s and %s name the same file: "
 				"'%s'\n",
 				names[i], names[j], message_text(paths[j]));
+			options_print_usage_hint(err);
 			return false;
 		}
 	}
@@ -185,6 +187,7 @@ add_file(struct fanout *fan, struct ft_output *out, const char *name,
 			error_msg("--%s names the file that another output "
 				  "writes: '%s'",
 				  name, message_text(path));
+			options_print_usage_hint(stderr);
 			exit(EXIT_USAGE);
 		}
 	}
