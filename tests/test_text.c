@@ -146,6 +146,50 @@ text_fork_line(void **state)
 	check_one_line(&plain_opts, &event, "  0.001500 100 sh: fork 101\n");
 }
 
+/*
+ * A stripped program's fork stack: its frames have no names, glibc's
+ * startup frames are left out, and so is the nameless _start below them.
+ */
+static void
+text_stripped_startup_left_out(void **state)
+{
+	struct ft_frame frames[] = {
+		{ .pc = 0x7f0000001008,
+		  .module = "/lib/libc.so.6",
+		  .function = "__vfork",
+		  .offset = 8 },
+		{ .pc = 0x5500000015aa,
+		  .module = "/usr/bin/dash",
+		  .offset = 0x15aa },
+		{ .pc = 0x550000001369,
+		  .module = "/usr/bin/dash",
+		  .offset = 0x1369 },
+		{ .pc = 0x7f000000207a,
+		  .module = "/lib/libc.so.6",
+		  .function = "__libc_start_call_main",
+		  .offset = 0x7a },
+		{ .pc = 0x7f0000002185,
+		  .module = "/lib/libc.so.6",
+		  .function = "__libc_start_main",
+		  .offset = 0x85 },
+		{ .pc = 0x550000001021,
+		  .module = "/usr/bin/dash",
+		  .offset = 0x1021 },
+	};
+	struct ft_stack stack = { frames, sizeof(frames) / sizeof(frames[0]),
+				  NULL, NULL };
+	struct ft_event event =
+		creation_event(FT_EVENT_VFORK, ROOT_PID, 101, 1500000);
+
+	(void)state;
+	event.stack = &stack;
+	check_one_line(&plain_opts, &event,
+		       "  0.001500 100 sh: vfork 101\n"
+		       "               at __vfork+0x8 (libc.so.6)\n"
+		       "               at 0x5500000015aa (dash+0x15aa)\n"
+		       "               at 0x550000001369 (dash+0x1369)\n");
+}
+
 static void
 text_vfork_and_thread_lines(void **state)
 {
@@ -1012,6 +1056,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(text_fork_line),
 		cmocka_unit_test(text_vfork_and_thread_lines),
+		cmocka_unit_test(text_stripped_startup_left_out),
 		cmocka_unit_test(text_child_line_indented),
 		cmocka_unit_test(text_deep_indent_shows_depth),
 		cmocka_unit_test(text_exec_line_with_args),

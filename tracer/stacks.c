@@ -1302,8 +1302,19 @@ is_startup_function(const char *name)
 size_t
 stack_startup_suffix(const struct ft_stack *stack)
 {
-	size_t n = 0;
+	size_t n = 0, unnamed = 0;
 
+	/*
+	 * A stripped program's _start has no name; it is the caller of
+	 * glibc's startup function.
+	 */
+	while (unnamed < stack->count &&
+	       !stack->frames[stack->count - 1 - unnamed].function)
+		unnamed++;
+	if (unnamed < stack->count &&
+	    is_startup_function(
+		    stack->frames[stack->count - 1 - unnamed].function))
+		n = unnamed;
 	while (n < stack->count) {
 		const struct ft_frame *frame =
 			&stack->frames[stack->count - 1 - n];
