@@ -1433,7 +1433,8 @@ inherited_descriptor(const char *path)
 		char *end;
 		long fd;
 
-		if (strncmp(path, prefixes[i], len) || !isdigit(path[len]))
+		if (strncmp(path, prefixes[i], len) ||
+		    !isdigit((unsigned char)path[len]))
 			continue;
 		errno = 0;
 		fd = strtol(path + len, &end, 10);
