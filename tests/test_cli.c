@@ -365,20 +365,30 @@ quiet_prints_only_the_tree(void **state)
 static void
 output_shared_with_program(void **state)
 {
-	const char *args[] = {
-		"--stacks=none",     "-o", "/dev/stdout", "sh", "-c",
-		"/bin/true; echo B", NULL
-	};
+	const char *args[] = { "--stacks=none",
+			       "-o",
+			       "/dev/stdout",
+			       "sh",
+			       "-c",
+			       "echo A; /bin/true; echo B",
+			       NULL };
 	struct trace_result r;
-	const char *exec, *b;
+	const char *sh, *a, *exec, *b;
 
 	(void)state;
 	assert_int_equal(forktrace_run(&r, args), 0);
 	assert_int_equal(r.exit_code, 0);
+	sh = strstr(r.out, " sh: exec /usr/bin/dash: ");
+	a = strstr(r.out, "\nA\n");
 	exec = strstr(r.out, " true: exec /usr/bin/true: /bin/true\n");
 	b = strstr(r.out, "\nB\n");
+	assert_non_null(sh);
+	assert_non_null(a);
 	assert_non_null(exec);
 	assert_non_null(b);
+	/* Each exec line is written before the program runs on. */
+	assert_true(sh < a);
+	assert_true(a < exec);
 	assert_true(exec < b);
 	assert_non_null(strstr(b, " sh: exit 0 after "));
 	assert_non_null(strstr(b, "family of 2 processes in "));

@@ -282,14 +282,15 @@ tracer_release(struct tracer *t, struct task *task, int signo)
 /*
  * Returns true when a stopped thread may run on before its event is
  * emitted, so that it does not wait while the event is formatted.  The
- * output is then buffered and written only at the loop's next flush, so
- * the order shows nowhere.  A line to stderr is written at once, and stays
- * ahead of what the thread prints next.
+ * output is then buffered and written later, where the order shows
+ * nowhere.  A line to stderr, to a terminal or to where the program
+ * writes is written at once, and stays ahead of what the thread prints
+ * next.
  */
 static bool
 resume_before_emit(const struct tracer *t)
 {
-	return !t->detaching && t->out->fp != stderr;
+	return !t->detaching && !t->flush_at_once;
 }
 
 static bool
@@ -1493,12 +1494,6 @@ tracer_run(const struct ft_options *opts)
 	FILE *fp = open_output(opts);
 	int status;
 
-	setup_signals(&t);
-	t.family = family_new();
-	if (opts->stacks)
-		t.stacks = stacks_new(opts->stack_depth, opts->verbose > 0,
-				      opts->python);
-	t.out = output_new(opts, fp);
 	/*
 	 * Lines go out at once to a terminal, and where the program writes
 	 * too, so that they keep their place among its lines.
@@ -1506,6 +1501,14 @@ tracer_run(const struct ft_options *opts)
 	t.flush_at_once = fp == stderr || isatty(fileno(fp)) ||
 			  same_stream(fileno(fp), 1) ||
 			  same_stream(fileno(fp), 2);
+	if (t.flush_at_once && fp != stderr)
+		setvbuf(fp, NULL, _IOLBF, 0);
+	setup_signals(&t);
+	t.family = family_new();
+	if (opts->stacks)
+		t.stacks = stacks_new(opts->stack_depth, opts->verbose > 0,
+				      opts->python);
+	t.out = output_new(opts, fp);
 	t.start_ns = monotonic_ns();
 	if (!opts->snapshot)
 		hang_start(&t);
