@@ -136,7 +136,7 @@ adopt_child(struct tracer *t, pid_t parent, pid_t child)
 				  .adopted = true };
 	struct procfs_program program = { 0 };
 
-	/* forktrace itself, under a process it follows, is no member. */
+	/* forktrace itself is no member, even under a process it follows. */
 	if (child == getpid() || family_process(t->family, child) ||
 	    pidmap_get(&t->tasks, child))
 		return false;
@@ -229,6 +229,7 @@ attach_one(struct tracer *t, pid_t pid)
 	struct ft_process *root;
 	char why[256] = "no such process";
 	long tgid = pid, ppid = 0;
+	bool seized = false;
 
 	if (procfs_read_status_field(pid, "Tgid", &tgid) == 0 && tgid != pid) {
 		/* A thread id: follow its whole process. */
@@ -239,7 +240,9 @@ attach_one(struct tracer *t, pid_t pid)
 		return true; /* asked twice, or a descendant of another */
 	if (pid == getpid())
 		snprintf(why, sizeof(why), "it is forktrace itself");
-	if (pid == getpid() || !seize_new_threads(t, pid, why, sizeof(why))) {
+	else
+		seized = seize_new_threads(t, pid, why, sizeof(why));
+	if (!seized) {
 		char comm[16] = "";
 		struct strbuf name = STRBUF_INIT;
 

@@ -273,7 +273,7 @@ one_file_for_two_outputs_refused(void **state)
 	assert_int_equal(r.exit_code, 2);
 	assert_non_null(strstr(r.err, "forktrace: --trace names the file "
 				      "that another output writes: '"));
-	/* One line, and the pointer to --help. */
+	/* The message and the --help hint, each on one line. */
 	assert_non_null(strstr(r.err, "'\nTry 'forktrace --help' for more "
 				      "information.\n"));
 	assert_ptr_equal(strchr(strchr(r.err, '\n') + 1, '\n'),

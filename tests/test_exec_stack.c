@@ -332,8 +332,8 @@ test_exec_stack__exe_read_while_running(void **state)
 }
 
 /*
- * Zeroes the program's AT_RANDOM bytes, as the Go runtime does at its
- * start, says so on stdout and waits for stdin to close.
+ * A Python program that zeroes its AT_RANDOM bytes, as the Go runtime does
+ * at its start, then writes one byte to stdout and waits for stdin to close.
  */
 #define CLEAR_RANDOM                                 \
 	"import ctypes, os, sys\n"                   \

@@ -16,11 +16,13 @@
  * the rest of the stop.  It can wait until the program runs, because the
  * link changes only with the address space.  The kernel draws 16 new
  * AT_RANDOM bytes for each exec: when they are still at their address
- * after the link is read, the link was this program's.  A program that cleared
- * them is known by the file name at AT_EXECFN instead.  A later program has it
- * at the same address only when the stack is not randomized and the name
- * has the same length, and then the same name names the same file, short
- * of a rename or a change of directory within microseconds.
+ * after the link is read, the link was this program's.
+ *
+ * A program that cleared those bytes is recognized by the file name at
+ * AT_EXECFN instead.  In practice a later program has its file name at the
+ * same address only when the stack is not randomized and the two names
+ * have the same length.  Then the same name is the same file, unless it
+ * was renamed, or the directory changed, within those microseconds.
  */
 #include <elf.h>
 #include <errno.h>
@@ -242,8 +244,8 @@ copy_remote(pid_t pid, const void *stack, size_t stack_len, uint64_t sp,
 }
 
 /*
- * Sets *mark from the copy of the stack when it contains the AT_RANDOM bytes;
- * otherwise leaves it unset, for exe to be read at the stop.
+ * Sets *mark from the copy of the stack when the copy contains the
+ * AT_RANDOM bytes.  Otherwise *mark stays unset, so exe is read at the stop.
  */
 static void
 set_mark(const void *stack, size_t stack_len, uint64_t sp,
@@ -261,11 +263,11 @@ set_mark(const void *stack, size_t stack_len, uint64_t sp,
 }
 
 /*
- * Returns true when the address space of pid still contains what mark copied
- * from it, with execfn as the file name at AT_EXECFN.
+ * Returns true when the address space of pid still contains the AT_RANDOM
+ * bytes of mark, or execfn as the file name at AT_EXECFN.
  */
 static bool
-mark_holds(pid_t pid, const struct exec_mark *mark, const char *execfn)
+mark_matches(pid_t pid, const struct exec_mark *mark, const char *execfn)
 {
 	unsigned char random[sizeof(mark->random)];
 	size_t len = strlen(execfn) + 1;
@@ -285,7 +287,8 @@ mark_holds(pid_t pid, const struct exec_mark *mark, const char *execfn)
 
 /*
  * Fills program's args and comm from the stack, its path with the file
- * name given to execve(), and *mark; false when it cannot.
+ * name given to execve(), and *mark.  Returns false when the stack cannot
+ * be read or parsed.
  */
 static bool
 read_from_stack(pid_t pid, struct procfs_program *program,
@@ -336,8 +339,8 @@ read_from_stack(pid_t pid, struct procfs_program *program,
 
 /*
  * Replaces program->path, the file name given to execve(), with the target
- * of pid's exe link, unless the link cannot be read or check is given and
- * no longer holds.
+ * of pid's exe link, unless the link cannot be read, or check is given and
+ * no longer matches.
  */
 static void
 take_exe(pid_t pid, struct procfs_program *program,
@@ -347,7 +350,7 @@ take_exe(pid_t pid, struct procfs_program *program,
 
 	if (procfs_read_exe(pid, &exe) < 0)
 		return;
-	if (check && !mark_holds(pid, check, program->path)) {
+	if (check && !mark_matches(pid, check, program->path)) {
 		free(exe);
 		return;
 	}

@@ -1265,10 +1265,11 @@ handle_due_work(struct tracer *t)
 #define FLUSH_DELAY_NS 50000000u
 
 /*
- * Sees to the timeline's buffered lines before the loop sleeps.  A
- * terminal, or the stream that the program writes to, gets them at once.
- * Another file or pipe gets them at most FLUSH_DELAY_NS after the first
- * of them: a busy family then costs one write a batch, not one a wait.
+ * Flushes the timeline's buffered lines before the loop sleeps, or sets
+ * when to.  A terminal, or the stream that the program writes to, gets
+ * them at once.  Another file or pipe gets them at most FLUSH_DELAY_NS
+ * after the first of them, so a busy family costs one write a batch, not
+ * one a wait.
  */
 static void
 schedule_flush(struct tracer *t, uint64_t now)

@@ -24,11 +24,11 @@ struct exec_stack {
 };
 
 /*
- * What distinguishes the exe link of the program read at the stop from that
- * of a later one, once the thread runs.  First, the 16 bytes that AT_RANDOM
- * points to, which the kernel draws anew for each exec.  A program may
- * clear them, as the Go runtime does, so also the file name given to
- * execve(), at its address.
+ * The marks that distinguish the exe link of the program read at the stop
+ * from a later program's link.  The kernel draws the 16 bytes at AT_RANDOM
+ * anew for each exec.  The file name given to execve() stays at its
+ * address even in a program that clears those bytes, as the Go runtime
+ * does.
  */
 struct exec_mark {
 	uint64_t random_addr; /* 0 when exe was read at the stop */

@@ -61,7 +61,7 @@ struct tracer {
 	timer_t wake_timer; /* sends SIGALRM at wake_at_ns */
 	bool wake_timer_created;
 	uint64_t wake_at_ns; /* when wake_timer fires next, or 0 */
-	bool flush_at_once; /* the timeline goes to stderr or a terminal */
+	bool flush_at_once; /* to stderr, a terminal or the program's stream */
 	uint64_t flush_at_ns; /* when buffered timeline lines are due, or 0 */
 
 	struct launch launch;

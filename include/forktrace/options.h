@@ -93,7 +93,7 @@ enum ft_parse_result options_parse(struct ft_options *opts, int argc,
 /* Prints the full --help text. */
 void options_print_help(FILE *out);
 
-/* Prints the line that follows a message about an unusable command line. */
+/* Prints the hint to try --help that follows an invalid command line. */
 void options_print_usage_hint(FILE *err);
 
 #endif

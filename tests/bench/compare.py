@@ -6,7 +6,7 @@ usage: compare.py [--rounds N] [--only NAME,...] [--no-strace]
 Each workload runs untraced, under the floor (BUILD_DIR/bench/floor, the
 cheapest tracer that stops at the same events as forktrace), under the
 floor with --reads (which adds the reads that forktrace --stacks=none
-makes at exec and signal stops, so that what remains above it is
+makes at exec, clone and signal stops, so that what remains above it is
 forktrace's own work), under forktrace with --stacks=none and with its
 default options, and under strace when it is installed.  --baseline adds another forktrace binary,
 such as one built from an earlier revision, under both options.  The

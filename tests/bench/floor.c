@@ -15,7 +15,7 @@
  * what it reports, at the same moments, and nothing else: at an exec
  * stop, the registers and the top of the new stack before the program
  * runs on, and its exe link and 16 bytes of its stack after; at a clone,
- * a pidfd_open() that tells a thread from a process; at a
+ * a pidfd_open() that checks whether the child is a thread; at a
  * signal-delivery stop, the signal's siginfo (the exec reads on x86_64
  * only).  The cost above the floor with --reads is then what forktrace's
  * own work adds.
