@@ -685,6 +685,38 @@ text_tree_detached_still_running(void **state)
 	capture_free(&c);
 }
 
+/* A row whose lifetime is not known has a dash in its place, as in ps. */
+static void
+text_tree_paused_row_dash(void **state)
+{
+	struct capture c = { .opts = { .quiet = 1 } };
+	struct ft_event events[] = {
+		creation_event(FT_EVENT_FORK, ROOT_PID, 101, 1000000),
+		make_event(FT_EVENT_PAUSE, 101, 2000000),
+		exit_event(ROOT_PID, ROOT_PID, 0, 3000000),
+	};
+	char *expected = NULL;
+	size_t expected_len = 0, i;
+	FILE *fp = open_memstream(&expected, &expected_len);
+
+	(void)state;
+	events[1].pause_point = "fork";
+	capture_start(&c);
+	setup_root_sh(&c);
+	for (i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+		setup_event(&c, &events[i]);
+	capture_end(&c, 4000000);
+
+	fprintf(fp, "family of 2 processes in 0.004s:\n");
+	fprintf(fp, TREE_HEADER);
+	add_row(fp, "100 sh -c x", "    0.000s 3.0ms exit 0");
+	add_row(fp, "`-- 101 sh", "    0.001s - still paused");
+	fclose(fp);
+	assert_string_equal(c.text, expected);
+	free(expected);
+	capture_free(&c);
+}
+
 static void
 text_tree_thread_count_and_rows(void **state)
 {
@@ -711,7 +743,7 @@ text_tree_thread_count_and_rows(void **state)
 	add_row(fp, "100 sh -c x", "    0.000s 4.0ms still running, 2 threads");
 	add_row(fp, "  thread 150", "    0.001s 2.0ms exit 4");
 	/* The detach let go of the thread without ending it. */
-	add_row(fp, "  thread 151", "    0.002s still running");
+	add_row(fp, "  thread 151", "    0.002s - still running");
 	fprintf(fp, "still running after forktrace let go: 100 (sh)\n");
 	fclose(fp);
 	assert_string_equal(c.text, expected);
@@ -1077,6 +1109,7 @@ main(void)
 		cmocka_unit_test(text_tree_rows_and_prefixes),
 		cmocka_unit_test(text_tree_last_child_prefix),
 		cmocka_unit_test(text_tree_detached_still_running),
+		cmocka_unit_test(text_tree_paused_row_dash),
 		cmocka_unit_test(text_tree_thread_count_and_rows),
 		cmocka_unit_test(text_tree_thread_rows_only_verbose),
 		cmocka_unit_test(text_tree_names_without_exec),

@@ -526,7 +526,7 @@ add_thread_rows(const struct ft_output *out, struct strbuf *sb,
 			strbuf_addch(sb, ' ');
 			add_end(out, sb, thread->status);
 		} else {
-			strbuf_addstr(sb, "still running");
+			strbuf_addstr(sb, "- still running");
 		}
 		strbuf_addch(sb, '\n');
 	}
@@ -560,8 +560,11 @@ add_tree_rows(const struct ft_output *out, struct strbuf *sb,
 	strbuf_addch(sb, ' ');
 	add_fixed(sb, process->start_ns, 1000000u, 3, 9);
 	strbuf_addstr(sb, "s ");
+	/* As in ps, a dash stands for a lifetime that is not known. */
 	if (process->ended || process->detached)
 		add_duration(sb, end_ns - process->start_ns);
+	else
+		strbuf_addch(sb, '-');
 	strbuf_addch(sb, ' ');
 	if (process->ended)
 		add_end(out, sb, process->status);
