@@ -496,7 +496,8 @@ sigint_leaves_valid_trace(void **state)
 	kill(live.pid, SIGINT);
 	live_trace_finish(&live);
 	assert_false(live.result.timed_out);
-	assert_int_equal(live.result.exit_code, 128 + SIGINT);
+	assert_int_equal(live.result.exit_code, -1);
+	assert_int_equal(live.result.signal, SIGINT);
 
 	events = load_trace(path, &document);
 	assert_events_well_formed(events);

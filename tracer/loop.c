@@ -1365,8 +1365,9 @@ stop_waker(void)
 
 /* Computes forktrace's exit status from how the trace ended. */
 static int
-exit_status(const struct tracer *t)
+exit_status(const struct tracer *t, int *end_signal)
 {
+	*end_signal = 0;
 	if (t->attached)
 		return t->attach_failures ? 1 : 0;
 	if (t->exec_error)
@@ -1375,11 +1376,15 @@ exit_status(const struct tracer *t)
 	if (t->root_ended) {
 		if (WIFEXITED(t->root_status))
 			return WEXITSTATUS(t->root_status);
-		if (WIFSIGNALED(t->root_status))
-			return 128 + WTERMSIG(t->root_status);
+		if (WIFSIGNALED(t->root_status)) {
+			*end_signal = WTERMSIG(t->root_status);
+			return 128 + *end_signal;
+		}
 	}
-	if (t->interrupt_signal)
-		return 128 + t->interrupt_signal;
+	if (t->interrupt_signal) {
+		*end_signal = t->interrupt_signal;
+		return 128 + *end_signal;
+	}
 	return 1;
 }
 
@@ -1488,13 +1493,14 @@ same_stream(int fd, int other)
 }
 
 int
-tracer_run(const struct ft_options *opts)
+tracer_run(const struct ft_options *opts, int *end_signal)
 {
 	struct tracer t = { .opts = opts };
 	struct ft_summary summary = { 0 };
 	FILE *fp = open_output(opts);
 	int status;
 
+	*end_signal = 0;
 	/*
 	 * Lines go out at once to a terminal, and where the program writes
 	 * too, so that they keep their place among its lines.
@@ -1549,7 +1555,7 @@ tracer_run(const struct ft_options *opts)
 	if (t.launch.error_fd >= 0)
 		close(t.launch.error_fd);
 
-	status = exit_status(&t);
+	status = exit_status(&t, end_signal);
 	if (t.exec_error) {
 		report_exec_error(opts->command[0], t.exec_error);
 		goto out;
