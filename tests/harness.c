@@ -703,6 +703,53 @@ live_trace_pump(struct live_trace *live)
 	}
 }
 
+/*
+ * Appends what the pseudo-terminal shows within timeout_ms to
+ * live->tty_text.  Returns false when nothing came.
+ */
+static bool
+live_read_tty(struct live_trace *live, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = live->tty, .events = POLLIN };
+	char chunk[4096];
+	ssize_t n;
+	int ready;
+
+	do
+		ready = poll(&pfd, 1, timeout_ms);
+	while (ready < 0 && errno == EINTR);
+	if (ready <= 0)
+		return false;
+	/* The master reads EIO once no process has the terminal open. */
+	n = read(live->tty, chunk, sizeof(chunk));
+	if (n <= 0)
+		return false;
+	live->tty_text = realloc(live->tty_text, live->tty_len + (size_t)n + 1);
+	if (!live->tty_text)
+		abort();
+	memcpy(live->tty_text + live->tty_len, chunk, (size_t)n);
+	live->tty_len += (size_t)n;
+	live->tty_text[live->tty_len] = '\0';
+	return true;
+}
+
+bool
+live_tty_wait_for(struct live_trace *live, const char *text)
+{
+	time_t deadline = time(NULL) + TRACE_TIMEOUT;
+
+	while (!live->tty_text || !strstr(live->tty_text, text)) {
+		time_t now = time(NULL);
+
+		live_trace_pump(live);
+		if (now >= deadline)
+			return false;
+		/* Short polls, so that the events keep being read meanwhile. */
+		live_read_tty(live, 100);
+	}
+	return true;
+}
+
 void
 live_trace_finish(struct live_trace *live)
 {
@@ -716,11 +763,19 @@ live_trace_finish(struct live_trace *live)
 	free(live->buf);
 	live->buf = NULL;
 	wait_bounded(live->pid, &live->result);
-	if (live->tty >= 0)
+	if (live->tty >= 0) {
+		/* forktrace has ended: what it wrote is there already. */
+		while (live_read_tty(live, 0))
+			;
 		close(live->tty);
-	live->tty = -1;
-	snprintf(err_path, sizeof(err_path), "%s/live.err", test_tmpdir());
-	live->result.err = read_whole_file(err_path);
+		live->tty = -1;
+		live->result.err = live->tty_text ? live->tty_text : strdup("");
+		live->tty_text = NULL;
+	} else {
+		snprintf(err_path, sizeof(err_path), "%s/live.err",
+			 test_tmpdir());
+		live->result.err = read_whole_file(err_path);
+	}
 	snprintf(err_path, sizeof(err_path), "%s/live.out", test_tmpdir());
 	live->result.out = read_whole_file(err_path);
 }

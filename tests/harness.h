@@ -83,6 +83,8 @@ struct live_trace {
 	size_t len;
 	struct trace_result result;
 	int tty; /* the pseudo-terminal's master, or -1 */
+	char *tty_text; /* what the terminal showed so far, NUL-terminated */
+	size_t tty_len;
 };
 
 /* Starts forktrace --json -o FIFO OPTIONS... -- COMMAND.  Returns 0 or -1. */
@@ -111,7 +113,16 @@ json_t *live_trace_next(struct live_trace *live, const char *event,
  */
 void live_trace_pump(struct live_trace *live);
 
-/* Reads the remaining events and waits for forktrace, bounded in time. */
+/*
+ * Reads the pseudo-terminal of live_trace_start_tty() until it has shown
+ * text, for at most TRACE_TIMEOUT seconds.  Returns true when it has.
+ */
+bool live_tty_wait_for(struct live_trace *live, const char *text);
+
+/*
+ * Reads the remaining events and waits for forktrace, bounded in time.
+ * On a pseudo-terminal, result.err is all that the terminal showed.
+ */
 void live_trace_finish(struct live_trace *live);
 
 /*

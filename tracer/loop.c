@@ -1117,6 +1117,9 @@ root_got_signal_too(struct tracer *t, int signo, int code)
  */
 #define FORWARD_DELAY_NS 100000000u
 
+/* How long a family may take to end after the first interrupt, unremarked */
+#define INTERRUPT_NOTICE_DELAY_NS 1000000000u
+
 /* Passes a signal on to the program once its delay is over. */
 static void
 forward_due_signal(struct tracer *t)
@@ -1190,15 +1193,34 @@ handle_interrupt(struct tracer *t, int signo, int code)
 			t->forward_signo = signo;
 			t->forward_at_ns = tracer_now(t) + FORWARD_DELAY_NS;
 		}
-		error_msg("%s: following the family to its end; "
-			  "send it again to detach",
-			  signal_name(signo, name));
+		if (t->opts->quiet < 2)
+			t->interrupt_notice_at_ns =
+				tracer_now(t) + INTERRUPT_NOTICE_DELAY_NS;
 		return;
 	}
-	if (!t->detaching)
+	t->interrupt_notice_at_ns = 0;
+	if (!t->detaching && t->opts->quiet < 2)
 		error_msg("%s: detaching from the family",
 			  signal_name(signo, name));
 	start_detaching(t);
+}
+
+/*
+ * Says how to let go of a family that outlived the first interrupt by
+ * INTERRUPT_NOTICE_DELAY_NS.  A family that the signal ends, as Ctrl-C
+ * usually does, ends before this, and forktrace says nothing.
+ */
+static void
+print_interrupt_notice(struct tracer *t)
+{
+	char name[16];
+
+	t->interrupt_notice_at_ns = 0;
+	if (t->detaching)
+		return;
+	error_msg("%s: following the family to its end; "
+		  "send it again to detach",
+		  signal_name(t->interrupt_signal, name));
 }
 
 /* Handles each signal to forktrace that came since the last call. */
@@ -1222,7 +1244,7 @@ next_deadline(const struct tracer *t)
 {
 	uint64_t times[] = { t->pause_tick_ns, 0,
 			     t->forward_signo ? t->forward_at_ns : 0,
-			     t->flush_at_ns };
+			     t->flush_at_ns, t->interrupt_notice_at_ns };
 	uint64_t next = 0;
 	size_t i;
 
@@ -1254,6 +1276,8 @@ handle_due_work(struct tracer *t)
 		hang_tick(t);
 	if (t->forward_signo && now >= t->forward_at_ns)
 		forward_due_signal(t);
+	if (t->interrupt_notice_at_ns && now >= t->interrupt_notice_at_ns)
+		print_interrupt_notice(t);
 	if (t->flush_at_ns && now >= t->flush_at_ns) {
 		fflush(t->out->fp);
 		t->flush_at_ns = 0;

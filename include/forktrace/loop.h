@@ -76,6 +76,8 @@ struct tracer {
 	bool detaching;
 	int interrupt_signal;
 	unsigned interrupt_count;
+	/* When to say how to detach if the family outlives it, or 0 */
+	uint64_t interrupt_notice_at_ns;
 	/* When the program last got each signal, in trace time; 0: never */
 	uint64_t root_signal_ns[65];
 	bool root_stop_followed; /* forktrace stopped with the program */
