@@ -441,6 +441,51 @@ options_flag_with_value_rejected(void **state)
 	parse_run_free(&run);
 }
 
+/* strace's -f asks to follow children, which forktrace always does. */
+static void
+options_follow_forks_accepted(void **state)
+{
+	const struct ft_options expected = { 0 };
+	struct parse_run run;
+
+	(void)state;
+	PARSE(&run, "-f", "prog");
+	assert_runs_prog(&run);
+	assert_options_equal(&run.opts, &expected);
+	parse_run_free(&run);
+
+	PARSE(&run, "--follow-forks", "prog");
+	assert_runs_prog(&run);
+	parse_run_free(&run);
+}
+
+/* strace's -ff writes a file per process, which forktrace does not. */
+static void
+options_follow_forks_twice_rejected(void **state)
+{
+	static const char *const forms[][2] = {
+		{ "-ff", NULL },
+		{ "-f", "-f" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		struct parse_run run;
+
+		if (forms[i][1])
+			PARSE(&run, forms[i][0], forms[i][1], "prog");
+		else
+			PARSE(&run, forms[i][0], "prog");
+		assert_int_equal(run.result, FT_PARSE_ERROR);
+		assert_string_equal(run.err,
+				    "forktrace: -ff (a file for each process) "
+				    "is not supported; -o writes one file for "
+				    "the family\n" TRY_HELP);
+		parse_run_free(&run);
+	}
+}
+
 static void
 options_long_abbreviation_accepted(void **state)
 {
@@ -544,7 +589,7 @@ static const char *const long_options[] = {
 	"stack-depth",	 "pause",	 "pause-match",	   "on-pause",
 	"pause-timeout", "kill-on-exit", "detach-on-exit", "help",
 	"version",	 "hang-after",	 "python",	   "trace",
-	"svg",
+	"svg",		 "follow-forks",
 };
 
 /* Returns the --help text in a new buffer. */
@@ -686,8 +731,8 @@ options_help_lists_every_short_option(void **state)
 		}
 		parse_run_free(&run);
 	}
-	/* The short options are -p -o -t -q -v -h and -V. */
-	assert_int_equal(accepted, 7);
+	/* The short options are -p -o -t -q -v -f -h and -V. */
+	assert_int_equal(accepted, 8);
 	free(text);
 }
 
@@ -890,6 +935,8 @@ main(void)
 		cmocka_unit_test(options_output_takes_next_word),
 		cmocka_unit_test(options_output_empty_file_name),
 		cmocka_unit_test(options_flag_with_value_rejected),
+		cmocka_unit_test(options_follow_forks_accepted),
+		cmocka_unit_test(options_follow_forks_twice_rejected),
 		cmocka_unit_test(options_long_abbreviation_accepted),
 		cmocka_unit_test(options_ambiguous_abbreviation_rejected),
 		cmocka_unit_test(options_help_prints_to_out),

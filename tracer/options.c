@@ -19,6 +19,7 @@ enum option_id {
 	OPT_VERBOSE = 'v',
 	OPT_HELP = 'h',
 	OPT_VERSION = 'V',
+	OPT_FOLLOW_FORKS = 'f',
 	OPT_JSON = 256,
 	OPT_KILL_ON_EXIT,
 	OPT_DETACH_ON_EXIT,
@@ -90,6 +91,9 @@ static const struct option_spec option_specs[] = {
 	  "replaced; no shell" },
 	{ "pause-timeout", OPT_PAUSE_TIMEOUT, required_argument, "SECS",
 	  "resume a paused child that no debugger claimed within SECS" },
+	{ "follow-forks", OPT_FOLLOW_FORKS, no_argument, NULL,
+	  "accepted as in strace, where it asks to follow children; "
+	  "forktrace always does" },
 	{ "kill-on-exit", OPT_KILL_ON_EXIT, no_argument, NULL,
 	  "kill the whole family if forktrace itself dies" },
 	{ "detach-on-exit", OPT_DETACH_ON_EXIT, no_argument, NULL,
@@ -162,8 +166,8 @@ options_print_help(FILE *out)
 				 spec->arg_name);
 		print_wrapped(out, left, spec->help);
 	}
-	fprintf(out, "\nforktrace exits with PROG's exit status, or 128+N "
-		     "when signal N killed it.\n");
+	fprintf(out, "\nforktrace exits with PROG's exit status, or ends by "
+		     "signal N when N killed it.\n");
 }
 
 static void
@@ -447,6 +451,7 @@ options_parse(struct ft_options *opts, int argc, char **argv, FILE *out,
 {
 	struct option longopts[OPTION_COUNT + 1];
 	char shortopts[2 * OPTION_COUNT + 3];
+	unsigned follow_forks = 0;
 	int c;
 
 	memset(opts, 0, sizeof(*opts));
@@ -491,6 +496,17 @@ options_parse(struct ft_options *opts, int argc, char **argv, FILE *out,
 			break;
 		case OPT_VERBOSE:
 			opts->verbose++;
+			break;
+		case OPT_FOLLOW_FORKS:
+			/* strace -ff writes a file for each process: no such
+			 * mode. */
+			if (++follow_forks > 1) {
+				fprintf(err, "forktrace: -ff (a file for each "
+					     "process) is not supported; -o "
+					     "writes one file for the "
+					     "family\n");
+				return usage_error(err);
+			}
 			break;
 		case OPT_KILL_ON_EXIT:
 			opts->kill_on_exit = true;
