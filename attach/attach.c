@@ -242,6 +242,11 @@ attach_one(struct tracer *t, pid_t pid)
 		snprintf(why, sizeof(why), "it is forktrace itself");
 	else
 		seized = seize_new_threads(t, pid, why, sizeof(why));
+	/* A zombie cannot be seized, and ESRCH would call it missing. */
+	if (!seized && procfs_is_zombie(pid))
+		snprintf(why, sizeof(why),
+			 "it has exited, and its parent has not reaped it "
+			 "yet (a zombie)");
 	if (!seized) {
 		char comm[16] = "";
 		struct strbuf name = STRBUF_INIT;

@@ -317,6 +317,34 @@ attach_missing_pid_fails(void **state)
 }
 
 static void
+attach_zombie_says_so(void **state)
+{
+	char pid_text[16], expected[160];
+	const char *args[] = { "-p", pid_text, NULL };
+	struct trace_result r;
+	siginfo_t info;
+	pid_t zombie = fork();
+
+	(void)state;
+	assert_true(zombie >= 0);
+	if (zombie == 0)
+		_exit(0);
+	/* WNOWAIT waits for the exit and leaves the zombie in place. */
+	assert_int_equal(waitid(P_PID, (id_t)zombie, &info, WEXITED | WNOWAIT),
+			 0);
+	snprintf(pid_text, sizeof(pid_text), "%d", (int)zombie);
+	assert_int_equal(forktrace_run(&r, args), 0);
+	waitpid(zombie, NULL, 0);
+	assert_int_equal(r.exit_code, 1);
+	snprintf(expected, sizeof(expected),
+		 "forktrace: cannot attach to pid %d (test_attach): it has "
+		 "exited, and its parent has not reaped it yet (a zombie)\n",
+		 (int)zombie);
+	assert_string_equal(r.err, expected);
+	trace_result_free(&r);
+}
+
+static void
 attach_traced_pid_names_tracer(void **state)
 {
 	const char *command[] = { "sleep", "30", NULL };
@@ -509,6 +537,7 @@ main(void)
 		cmocka_unit_test(attach_to_own_parent_skips_itself),
 		cmocka_unit_test(attach_during_forks_loses_none),
 		cmocka_unit_test(attach_missing_pid_fails),
+		cmocka_unit_test(attach_zombie_says_so),
 		cmocka_unit_test(attach_traced_pid_names_tracer),
 		cmocka_unit_test(attach_pid_under_strace_fails),
 		cmocka_unit_test(attach_other_users_process_fails),

@@ -293,24 +293,6 @@ resume_before_emit(const struct tracer *t)
 	return !t->detaching && !t->flush_at_once;
 }
 
-static bool
-thread_is_zombie(pid_t tid)
-{
-	char path[64], *text, *paren;
-	size_t len;
-	bool zombie;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)tid,
-		 (int)tid);
-	if (procfs_read_file(path, &text, &len) < 0)
-		return false;
-	paren = strrchr(text, ')');
-	zombie = paren && paren[1] == ' ' &&
-		 (paren[2] == 'Z' || paren[2] == 'X');
-	free(text);
-	return zombie;
-}
-
 static void
 interrupt_task(pid_t tid, void *value, void *data)
 {
@@ -330,7 +312,7 @@ interrupt_task(pid_t tid, void *value, void *data)
 	 * succeeds but it never stops, and the kernel lets it go with the
 	 * tracer.  Waiting for it would wait for the other threads' end.
 	 */
-	if (task->tid == task->tgid && thread_is_zombie(task->tid)) {
+	if (task->tid == task->tgid && procfs_is_zombie(task->tid)) {
 		struct ft_event event = { .kind = FT_EVENT_DETACH,
 					  .pid = task->tgid,
 					  .tid = task->tid };

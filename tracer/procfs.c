@@ -242,3 +242,21 @@ procfs_is_thread_of(pid_t tgid, pid_t tid)
 	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)tgid, (int)tid);
 	return access(path, F_OK) == 0;
 }
+
+bool
+procfs_is_zombie(pid_t tid)
+{
+	char path[64], *text, *paren;
+	size_t len;
+	bool zombie;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)tid,
+		 (int)tid);
+	if (procfs_read_file(path, &text, &len) < 0)
+		return false;
+	paren = strrchr(text, ')');
+	zombie = paren && paren[1] == ' ' &&
+		 (paren[2] == 'Z' || paren[2] == 'X');
+	free(text);
+	return zombie;
+}

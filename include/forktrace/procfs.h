@@ -53,4 +53,10 @@ int procfs_read_status_field(pid_t pid, const char *key, long *value);
  */
 bool procfs_is_thread_of(pid_t tgid, pid_t tid);
 
+/*
+ * Returns true when thread tid has ended and waits to be reaped (state Z
+ * or X in /proc/TID/task/TID/stat).
+ */
+bool procfs_is_zombie(pid_t tid);
+
 #endif
