@@ -569,6 +569,37 @@ text_wall_clock_time_of_day(void **state)
 	capture_free(&c);
 }
 
+/* Under -t the stack lines still start 4 columns right of the pid. */
+static void
+text_wall_clock_stack_indent(void **state)
+{
+	struct ft_frame frames[] = {
+		{ .pc = 0x7f0000001008,
+		  .module = "/lib/libc.so.6",
+		  .function = "__fork",
+		  .offset = 8 },
+	};
+	struct ft_stack stack = { frames, 1, NULL, NULL };
+	struct capture c = { .opts = { .wall_clock = true } };
+	struct ft_event event =
+		creation_event(FT_EVENT_FORK, ROOT_PID, 101, 2000);
+
+	(void)state;
+	setenv("TZ", "UTC", 1);
+	tzset();
+	event.stack = &stack;
+	capture_start(&c);
+	setup_root_sh(&c);
+	c.out->start_wall.tv_sec = 1700000000;
+	c.out->start_wall.tv_nsec = 0;
+	deliver(&c, &event);
+	capture_close(&c);
+	assert_string_equal(c.text, "22:13:20.000002 100 sh: fork 101\n"
+				    "                    at __fork+0x8 "
+				    "(libc.so.6)\n");
+	capture_free(&c);
+}
+
 /* Appends one tree row: left padded to the name column, then right. */
 static void
 add_row(FILE *fp, const char *left, const char *right)
@@ -1106,6 +1137,7 @@ main(void)
 		cmocka_unit_test(text_sigchld_hidden_unless_verbose),
 		cmocka_unit_test(text_stop_continue_detach_lines),
 		cmocka_unit_test(text_wall_clock_time_of_day),
+		cmocka_unit_test(text_wall_clock_stack_indent),
 		cmocka_unit_test(text_tree_rows_and_prefixes),
 		cmocka_unit_test(text_tree_last_child_prefix),
 		cmocka_unit_test(text_tree_detached_still_running),

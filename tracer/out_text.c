@@ -18,8 +18,6 @@
 /* Columns of indentation per generation, and the deepest one drawn. */
 #define INDENT_WIDTH	 2
 #define INDENT_MAX_DEPTH 12
-/* Columns of the time at the start of a timeline line, with its space. */
-#define TIME_WIDTH 11
 /* Columns of an argument vector in the timeline and in the tree. */
 #define TIMELINE_ARGS_WIDTH 200
 #define TREE_NAME_COLUMN    46
@@ -435,6 +433,7 @@ text_event(struct ft_output *base, const struct ft_event *event,
 {
 	struct text_output *out = (struct text_output *)base;
 	struct strbuf *sb = &out->line;
+	size_t time_width;
 	const char *comm;
 
 	/* Under --snapshot, the snapshot is the whole output. */
@@ -452,6 +451,8 @@ text_event(struct ft_output *base, const struct ft_event *event,
 	strbuf_reset(sb);
 	add_time(base, sb, event->time_ns);
 	strbuf_addch(sb, ' ');
+	/* The lines below the event's indent from the end of its time. */
+	time_width = sb->len;
 	add_indent(sb, process->depth);
 	add_int(sb, (int)event->pid);
 	if (event->tid != event->pid) {
@@ -466,14 +467,14 @@ text_event(struct ft_output *base, const struct ft_event *event,
 	strbuf_addch(sb, '\n');
 	if (event->stack)
 		add_stack(base, sb, event->stack,
-			  TIME_WIDTH + INDENT_WIDTH * (process->depth + 2));
+			  time_width + INDENT_WIDTH * (process->depth + 2));
 	if (event->other_threads)
 		add_other_threads(base, sb, event,
-				  TIME_WIDTH +
+				  time_width +
 					  INDENT_WIDTH * (process->depth + 1));
 	if (event->kind == FT_EVENT_HANG)
 		add_hang_details(base, sb, event->hang, event->hang->threads,
-				 TIME_WIDTH +
+				 time_width +
 					 INDENT_WIDTH * (process->depth + 1));
 	fwrite(sb->buf, 1, sb->len, base->fp);
 }
