@@ -440,6 +440,7 @@ escape_args_exact_fit_not_cut(void **state)
 	check_args(args, sizeof(args) - 1, 15, "aaaa bbbb cccc");
 }
 
+/* The width is in terminal columns: one a letter, two a wide emoji. */
 static void
 escape_args_cut_keeps_utf8_whole(void **state)
 {
@@ -450,9 +451,48 @@ escape_args_cut_keeps_utf8_whole(void **state)
 				    "\xf0\x9f\x98\x80";
 
 	(void)state;
-	check_args(acute, sizeof(acute) - 1, 10, "\xc3\xa9\xc3\xa9\xc3\xa9...");
-	check_args(emoji, sizeof(emoji) - 1, 8, "\xf0\x9f\x98\x80...");
-	check_args(emoji, sizeof(emoji) - 1, 6, "...");
+	check_args(acute, sizeof(acute) - 1, 7, acute);
+	check_args(acute, sizeof(acute) - 1, 6, "\xc3\xa9\xc3\xa9\xc3\xa9...");
+	check_args(emoji, sizeof(emoji) - 1, 6, emoji);
+	check_args(emoji, sizeof(emoji) - 1, 5, "\xf0\x9f\x98\x80...");
+	/* One column before the dots has no room for a 2-column emoji. */
+	check_args(emoji, sizeof(emoji) - 1, 4, "...");
+}
+
+static void
+text_columns_of_characters(void **state)
+{
+	(void)state;
+	assert_int_equal(text_columns("abc", 3), 3);
+	/* e-acute: 2 bytes, 1 column. */
+	assert_int_equal(text_columns("caf\xc3\xa9", 5), 4);
+	/* Two CJK ideographs: 3 bytes and 2 columns each. */
+	assert_int_equal(text_columns("\xe6\x97\xa5\xe6\x9c\xac", 6), 4);
+	/* e and a combining acute accent: one column. */
+	assert_int_equal(text_columns("e\xcc\x81", 3), 1);
+	/* A byte that is not UTF-8 counts one column.  Callers measure
+	 * escaped text, which has no such byte left. */
+	assert_int_equal(text_columns("\xff", 1), 1);
+}
+
+static void
+text_prefix_columns_whole_characters(void **state)
+{
+	size_t bytes = 99;
+
+	(void)state;
+	assert_int_equal(text_prefix_columns("ab\xe6\x97\xa5"
+					     "c",
+					     6, 3, &bytes),
+			 2);
+	assert_int_equal(bytes, 2);
+	assert_int_equal(text_prefix_columns("ab\xe6\x97\xa5"
+					     "c",
+					     6, 4, &bytes),
+			 4);
+	assert_int_equal(bytes, 5);
+	assert_int_equal(text_prefix_columns("abc", 3, 0, &bytes), 0);
+	assert_int_equal(bytes, 0);
 }
 
 static void
@@ -465,13 +505,14 @@ escape_args_every_width_stays_valid(void **state)
 
 	(void)state;
 	escape_args(&full, args, sizeof(args) - 1, 0);
-	for (width = 4; width < full.len; width++) {
+	for (width = 4; width < text_columns(full.buf, full.len); width++) {
 		struct strbuf sb = STRBUF_INIT;
 
 		escape_args(&sb, args, sizeof(args) - 1, width);
-		if (sb.len > width || !utf8_is_valid(sb.buf, sb.len))
+		if (text_columns(sb.buf, sb.len) > width ||
+		    !utf8_is_valid(sb.buf, sb.len))
 			print_message("width %zu: %s\n", width, sb.buf);
-		assert_true(sb.len <= width);
+		assert_true(text_columns(sb.buf, sb.len) <= width);
 		assert_true(utf8_is_valid(sb.buf, sb.len));
 		assert_int_equal(memcmp(sb.buf + sb.len - 3, "...", 3), 0);
 		/* What precedes the dots is the start of the whole line. */
@@ -542,6 +583,8 @@ main(void)
 		cmocka_unit_test(escape_args_cut_ends_with_dots),
 		cmocka_unit_test(escape_args_exact_fit_not_cut),
 		cmocka_unit_test(escape_args_cut_keeps_utf8_whole),
+		cmocka_unit_test(text_columns_of_characters),
+		cmocka_unit_test(text_prefix_columns_whole_characters),
 		cmocka_unit_test(escape_args_every_width_stays_valid),
 		cmocka_unit_test(escape_args_zero_width_no_limit),
 		cmocka_unit_test(escape_args_width_counts_from_append),

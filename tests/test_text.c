@@ -648,6 +648,45 @@ text_tree_rows_and_prefixes(void **state)
 	capture_free(&c);
 }
 
+/* The tree's columns line up by terminal columns, not by bytes. */
+static void
+text_tree_pads_wide_names_by_columns(void **state)
+{
+	/* Two CJK ideographs (3 bytes, 2 columns each) and "cafe" with an
+	 * e-acute (5 bytes, 4 columns). */
+	static const char args[] = "\xe6\x97\xa5\xe6\x9c\xac\0caf\xc3\xa9\0";
+	static const char left[] =
+		"`-- 101 \xe6\x97\xa5\xe6\x9c\xac caf\xc3\xa9";
+	const int left_columns = 17;
+	struct capture c = { .opts = { .quiet = 1 } };
+	struct ft_event events[] = {
+		creation_event(FT_EVENT_FORK, ROOT_PID, 101, 1000000),
+		exec_event(101, "/bin/x", "x", args, sizeof(args) - 1, 2000000),
+		exit_event(101, 101, 0, 3000000),
+		exit_event(ROOT_PID, ROOT_PID, 0, 4000000),
+	};
+	char *expected = NULL;
+	size_t expected_len = 0, i;
+	FILE *fp = open_memstream(&expected, &expected_len);
+
+	(void)state;
+	capture_start(&c);
+	setup_root_sh(&c);
+	for (i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+		setup_event(&c, &events[i]);
+	capture_end(&c, 5000000);
+
+	fprintf(fp, "family of 2 processes in 0.005s:\n");
+	fprintf(fp, TREE_HEADER);
+	add_row(fp, "100 sh -c x", "    0.000s 4.0ms exit 0");
+	fprintf(fp, "%s%*s     0.001s 2.0ms exit 0\n", left,
+		NAME_COLUMN - left_columns, "");
+	fclose(fp);
+	assert_string_equal(c.text, expected);
+	free(expected);
+	capture_free(&c);
+}
+
 static void
 text_tree_last_child_prefix(void **state)
 {
@@ -1142,6 +1181,7 @@ main(void)
 		cmocka_unit_test(text_tree_last_child_prefix),
 		cmocka_unit_test(text_tree_detached_still_running),
 		cmocka_unit_test(text_tree_paused_row_dash),
+		cmocka_unit_test(text_tree_pads_wide_names_by_columns),
 		cmocka_unit_test(text_tree_thread_count_and_rows),
 		cmocka_unit_test(text_tree_thread_rows_only_verbose),
 		cmocka_unit_test(text_tree_names_without_exec),

@@ -1,17 +1,25 @@
 /* Escaping of untrusted strings for the terminal. */
+#include <locale.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "forktrace/escape.h"
 
-size_t
-utf8_sequence_length(const unsigned char *s, size_t len)
+/*
+ * Returns the length of the valid UTF-8 sequence at s, or 0 if invalid,
+ * and stores its code point in *code_point.
+ */
+static size_t
+utf8_decode(const unsigned char *s, size_t len, unsigned long *code_point)
 {
 	unsigned char c = s[0];
 	size_t n, i;
 	unsigned long cp;
 
-	if (c < 0x80)
+	if (c < 0x80) {
+		*code_point = c;
 		return 1;
+	}
 	if (c >= 0xc2 && c <= 0xdf) {
 		n = 2;
 		cp = c & 0x1f;
@@ -35,7 +43,16 @@ utf8_sequence_length(const unsigned char *s, size_t len)
 	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
 	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
 		return 0;
+	*code_point = cp;
 	return n;
+}
+
+size_t
+utf8_sequence_length(const unsigned char *s, size_t len)
+{
+	unsigned long code_point;
+
+	return s[0] < 0x80 ? 1 : utf8_decode(s, len, &code_point);
 }
 
 bool
@@ -205,20 +222,98 @@ escape_args(struct strbuf *sb, const char *args, size_t len, size_t max_width)
 		escape_word(sb, word, n);
 		i += n + 1;
 
-		if (max_width && sb->len - start > max_width) {
-			size_t cut =
-				start + (max_width > 3 ? max_width - 3 : 0);
+		if (max_width && text_columns(sb->buf + start,
+					      sb->len - start) > max_width) {
+			size_t cut;
 
-			/* Do not cut inside a UTF-8 sequence. */
-			while (cut > start &&
-			       ((unsigned char)sb->buf[cut] & 0xc0) == 0x80)
-				cut--;
+			/* Whole characters that leave room for the dots. */
+			text_prefix_columns(sb->buf + start, sb->len - start,
+					    max_width > 3 ? max_width - 3 : 0,
+					    &cut);
+			cut += start;
 			sb->len = cut;
 			sb->buf[cut] = '\0';
 			strbuf_addstr(sb, "...");
 			return;
 		}
 	}
+}
+
+/*
+ * Returns the byte length of the character at s, 1 for a byte that is not
+ * valid UTF-8, and stores the columns it takes on a terminal in *columns.
+ * Call it with the C.UTF-8 locale in use, or none (NULL) to count one
+ * column a character.
+ */
+static size_t
+next_character(const char *s, size_t len, locale_t utf8, size_t *columns)
+{
+	unsigned long code_point;
+	size_t n = utf8_decode((const unsigned char *)s, len, &code_point);
+	int width;
+
+	*columns = 1;
+	if (!n)
+		return 1;
+	if (utf8 && code_point >= 0x80) {
+		width = wcwidth((wchar_t)code_point);
+		if (width >= 0)
+			*columns = (size_t)width;
+	}
+	return n;
+}
+
+/*
+ * Returns the C.UTF-8 locale, which glibc has built in since 2.35, for
+ * wcwidth(); NULL where it is missing.
+ */
+static locale_t
+utf8_locale(void)
+{
+	static locale_t utf8;
+	static bool tried;
+
+	if (!tried) {
+		tried = true;
+		utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	}
+	return utf8;
+}
+
+size_t
+text_prefix_columns(const char *s, size_t len, size_t max_columns,
+		    size_t *bytes)
+{
+	locale_t utf8 = NULL, saved = (locale_t)0;
+	size_t columns = 0, i = 0;
+
+	while (i < len) {
+		size_t width = 1, n = 1;
+
+		/* ASCII, the common case, needs no locale. */
+		if ((unsigned char)s[i] >= 0x80) {
+			if (!utf8 && utf8_locale()) {
+				utf8 = utf8_locale();
+				saved = uselocale(utf8);
+			}
+			n = next_character(s + i, len - i, utf8, &width);
+		}
+		if (columns + width > max_columns)
+			break;
+		columns += width;
+		i += n;
+	}
+	if (utf8)
+		uselocale(saved);
+	if (bytes)
+		*bytes = i;
+	return columns;
+}
+
+size_t
+text_columns(const char *s, size_t len)
+{
+	return text_prefix_columns(s, len, (size_t)-1, NULL);
 }
 
 const char *

@@ -540,7 +540,7 @@ add_tree_rows(const struct ft_output *out, struct strbuf *sb,
 	      bool last, bool root)
 {
 	const struct ft_process *child;
-	size_t start = sb->len, prefix_len = prefix->len;
+	size_t start = sb->len, prefix_len = prefix->len, used;
 	uint64_t end_ns;
 
 	strbuf_addstr(sb, strbuf_str(prefix));
@@ -554,8 +554,10 @@ add_tree_rows(const struct ft_output *out, struct strbuf *sb,
 				 TREE_NAME_COLUMN - (sb->len - start) - 1);
 	else
 		add_program_name(sb, process, 12);
-	if (sb->len - start < TREE_NAME_COLUMN)
-		strbuf_pad(sb, TREE_NAME_COLUMN - (sb->len - start));
+	/* Padded by columns: a name may hold wide or multibyte characters. */
+	used = text_columns(sb->buf + start, sb->len - start);
+	if (used < TREE_NAME_COLUMN)
+		strbuf_pad(sb, TREE_NAME_COLUMN - used);
 
 	end_ns = process->end_ns;
 	strbuf_addch(sb, ' ');

@@ -38,6 +38,20 @@ void escape_args(struct strbuf *sb, const char *args, size_t len,
 		 size_t max_width);
 
 /*
+ * Returns the columns that a terminal gives text written by the functions
+ * above: one a character, two for a wide one (as in CJK scripts), none
+ * for a combining mark.
+ */
+size_t text_columns(const char *s, size_t len);
+
+/*
+ * Returns the columns of the longest run of whole characters at the start
+ * of s that fits in max_columns, and stores its length in *bytes.
+ */
+size_t text_prefix_columns(const char *s, size_t len, size_t max_columns,
+			   size_t *bytes);
+
+/*
  * Returns s escaped for the terminal, for forktrace's own messages: a
  * program name or a path may hold bytes that drive a terminal.  The text
  * stays valid until the fourth call after this one.
