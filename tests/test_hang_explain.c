@@ -523,6 +523,43 @@ running_child_or_reader_is_no_deadlock(void **state)
 	wait_graph_free(&graph);
 }
 
+/*
+ * The detector reports no process whose every wait has a known timeout or
+ * reads a terminal; a timeout only assumed, for lack of pidfd_getfd(),
+ * does not count.
+ */
+static void
+waits_ending_by_themselves(void **state)
+{
+	struct ft_wait_graph graph = { 0 };
+	struct ft_wait tty_read = fd_wait(FT_WAIT_READ, 0),
+		       socket_read = fd_wait(FT_WAIT_READ, 3),
+		       sleep_wait = { .kind = FT_WAIT_SLEEP, .timed = true };
+	struct ft_wait_process *tty = member(&graph, 80, 1, "cat");
+	struct ft_wait_process *sleeper = member(&graph, 81, 1, "sleep");
+	struct ft_wait_process *reader = member(&graph, 82, 1, "client");
+	struct ft_wait_file *f;
+
+	(void)state;
+	blocked(tty, 80, &tty_read);
+	f = wait_process_add_file(tty);
+	f->fd = 0;
+	f->kind = FT_FILE_TERMINAL;
+	blocked(sleeper, 81, &sleep_wait);
+	socket_read.timed = true;
+	socket_read.timeout_unknown = true;
+	blocked(reader, 82, &socket_read);
+	f = wait_process_add_file(reader);
+	f->fd = 3;
+	f->kind = FT_FILE_SOCKET;
+	wait_graph_solve(&graph);
+
+	assert_true(hang_waits_end_by_themselves(&graph, 80));
+	assert_true(hang_waits_end_by_themselves(&graph, 81));
+	assert_false(hang_waits_end_by_themselves(&graph, 82));
+	wait_graph_free(&graph);
+}
+
 static void
 outside_and_timed_waits_are_no_deadlock(void **state)
 {
@@ -790,6 +827,7 @@ main(void)
 		cmocka_unit_test(wait_for_child_on_full_pipe_is_a_cycle),
 		cmocka_unit_test(running_child_or_reader_is_no_deadlock),
 		cmocka_unit_test(outside_and_timed_waits_are_no_deadlock),
+		cmocka_unit_test(waits_ending_by_themselves),
 		cmocka_unit_test(dead_writer_is_named),
 		cmocka_unit_test(waiting_for_deadlocked_members),
 		cmocka_unit_test(other_file_with_same_inode_is_no_waker),

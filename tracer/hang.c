@@ -693,6 +693,14 @@ report_hung(struct tracer *t, const struct ft_wait_graph *graph, pid_t pid)
 
 	if (!p || !p->thread_count)
 		return;
+	/*
+	 * A sleep or a prompt is no hang: it is marked as reported, so that
+	 * only a wait elsewhere can bring a report.
+	 */
+	if (hang_waits_end_by_themselves(graph, pid)) {
+		pidmap_put(&t->hang->reported, pid, (void *)1);
+		return;
+	}
 	report = hang_explain(graph, pid);
 	tids = xcalloc(p->thread_count, sizeof(*tids));
 	for (i = 0; i < p->thread_count; i++)

@@ -940,6 +940,29 @@ hang_explain(const struct ft_wait_graph *graph, pid_t pid)
 	return report;
 }
 
+bool
+hang_waits_end_by_themselves(const struct ft_wait_graph *graph, pid_t pid)
+{
+	const struct ft_wait_process *p = wait_graph_member(graph, pid);
+	size_t i;
+
+	if (!p || !p->thread_count)
+		return false;
+	for (i = 0; i < p->thread_count; i++) {
+		const struct ft_wait *wait = &p->threads[i].wait;
+		const struct ft_wait_file *file;
+
+		if (wait->timed && !wait->timeout_unknown)
+			continue;
+		file = wait->kind == FT_WAIT_READ
+			       ? wait_process_file(p, wait->fds[0])
+			       : NULL;
+		if (!file || file->kind != FT_FILE_TERMINAL)
+			return false;
+	}
+	return true;
+}
+
 void
 hang_report_free(struct ft_hang_report *report)
 {

@@ -80,24 +80,29 @@ borrow_fd(pid_t pid, pid_t tid, int fd)
 }
 
 /*
- * Returns true when the socket fd of pid has a timeout for option
- * (SO_RCVTIMEO or SO_SNDTIMEO), or when that is unknown.  The socket is
- * borrowed with pidfd_getfd(), which a tracer is allowed to call.
+ * The socket is borrowed with pidfd_getfd(), which a tracer is allowed to
+ * call.
  */
-bool
-socket_has_timeout(pid_t pid, pid_t tid, int fd, int option)
+int
+socket_timeout(pid_t pid, pid_t tid, int fd, int option)
 {
 	struct timeval timeout = { 0, 0 };
 	socklen_t len = sizeof(timeout);
 	int copy = borrow_fd(pid, tid, fd);
-	bool timed = true;
+	int timed = -1;
 
 	if (copy < 0)
-		return true;
+		return -1;
 	if (getsockopt(copy, SOL_SOCKET, option, &timeout, &len) == 0)
 		timed = timeout.tv_sec || timeout.tv_usec;
 	close(copy);
 	return timed;
+}
+
+bool
+socket_has_timeout(pid_t pid, pid_t tid, int fd, int option)
+{
+	return socket_timeout(pid, tid, fd, option) != 0;
 }
 
 /*

@@ -526,17 +526,22 @@ wait_mark_socket_timeouts(struct ft_wait_process *p)
 	for (i = 0; i < p->thread_count; i++) {
 		struct ft_wait *w = &p->threads[i].wait;
 		const struct ft_wait_file *file;
+		int timed;
 
 		if (w->kind != FT_WAIT_READ && w->kind != FT_WAIT_WRITE &&
 		    w->kind != FT_WAIT_ACCEPT)
 			continue;
 		file = wait_process_file(p, w->fds[0]);
-		if (file && file->kind == FT_FILE_SOCKET &&
-		    socket_has_timeout(p->pid, p->threads[i].facts.tid,
-				       w->fds[0],
-				       w->kind == FT_WAIT_WRITE ? SO_SNDTIMEO
-								: SO_RCVTIMEO))
+		if (!file || file->kind != FT_FILE_SOCKET)
+			continue;
+		timed = socket_timeout(
+			p->pid, p->threads[i].facts.tid, w->fds[0],
+			w->kind == FT_WAIT_WRITE ? SO_SNDTIMEO : SO_RCVTIMEO);
+		/* An unknown timeout may end the wait: never a deadlock. */
+		if (timed) {
 			w->timed = true;
+			w->timeout_unknown = timed < 0;
+		}
 	}
 }
 

@@ -57,6 +57,11 @@ struct ft_wait_file {
 struct ft_wait {
 	enum ft_wait_kind kind;
 	bool timed; /* it has a timeout, so it ends by itself */
+	/*
+	 * timed is only assumed: a socket's SO_RCVTIMEO or SO_SNDTIMEO could
+	 * not be read, as where pidfd_getfd() is missing
+	 */
+	bool timeout_unknown;
 	/* FT_WAIT_READ, FT_WAIT_WRITE, FT_WAIT_POLL, FT_WAIT_ACCEPT */
 	unsigned fd_count;
 	int fds[FT_WAIT_FDS_MAX];
@@ -353,5 +358,12 @@ struct ft_hang_report *hang_explain(const struct ft_wait_graph *graph,
 				    pid_t pid);
 
 void hang_report_free(struct ft_hang_report *report);
+
+/*
+ * Returns true when every thread of the member pid waits with a known
+ * timeout or reads a terminal: each wait ends by itself or by a key, so
+ * the detector does not call the process hung.
+ */
+bool hang_waits_end_by_themselves(const struct ft_wait_graph *graph, pid_t pid);
 
 #endif

@@ -49,10 +49,13 @@ void snapshot_read_thread(pid_t pid, pid_t tid,
 const char *interrupt_harm(const struct ft_thread_snapshot *thread);
 
 /*
- * Returns true when the socket fd of thread tid of process pid has a
- * timeout for option (SO_RCVTIMEO or SO_SNDTIMEO), or when that is
- * unknown.
+ * Returns 1 when the socket fd of thread tid of process pid has a timeout
+ * for option (SO_RCVTIMEO or SO_SNDTIMEO), 0 when it has none, and -1
+ * when that is unknown.
  */
+int socket_timeout(pid_t pid, pid_t tid, int fd, int option);
+
+/* Returns true when socket_timeout() is 1 or -1. */
 bool socket_has_timeout(pid_t pid, pid_t tid, int fd, int option);
 
 /* Returns the report on process pid in the snapshot, or NULL. */
