@@ -569,6 +569,13 @@ handle_new_child(struct tracer *t, struct task *task, unsigned ptrace_event)
 		}
 	}
 	child = pidmap_get(&t->tasks, child_tid);
+	if (child && !(child->flags & TASK_UNANNOUNCED)) {
+		/* Placed already, when an exec seemed to have lost this event.
+		 */
+		snapshot_free(other_threads);
+		tracer_release(t, task, 0);
+		return;
+	}
 	if (!child && t->lost_deaths.count && report_lost_child(t, &event)) {
 		snapshot_free(other_threads);
 		tracer_release(t, task, 0);
@@ -647,6 +654,67 @@ might_exec_from_thread(const struct tracer *t, pid_t tgid)
 	return t->attached || !process || process->live_threads;
 }
 
+struct lost_forks {
+	pid_t tgid; /* the process that exec'd */
+	pid_t *tids; /* its held children */
+	size_t count;
+	size_t capacity;
+};
+
+static void
+collect_lost_fork(pid_t tid, void *value, void *data)
+{
+	struct lost_forks *lost = data;
+	struct task *task = value;
+	long ppid = 0;
+
+	if (!(task->flags & TASK_UNANNOUNCED) || task->tgid != tid ||
+	    procfs_read_status_field(tid, "PPid", &ppid) < 0 ||
+	    (pid_t)ppid != lost->tgid)
+		return;
+	if (lost->count == lost->capacity) {
+		lost->capacity = lost->capacity ? 2 * lost->capacity : 8;
+		lost->tids = xrealloc(lost->tids,
+				      lost->capacity * sizeof(*lost->tids));
+	}
+	lost->tids[lost->count++] = tid;
+}
+
+/*
+ * Announces the children that process tgid's other threads made just
+ * before its exec killed them.  Such a thread dies in its fork event stop,
+ * or before it, and its event never comes, so its child would stay held
+ * for the whole life of the new program.  Each is reported as a fork of
+ * the process before its exec event, since it runs the former program.
+ */
+static void
+announce_forks_lost_to_exec(struct tracer *t, pid_t tgid)
+{
+	struct lost_forks lost = { .tgid = tgid };
+	size_t i;
+
+	pidmap_each(&t->tasks, collect_lost_fork, &lost);
+	for (i = 0; i < lost.count; i++) {
+		struct task *child = pidmap_get(&t->tasks, lost.tids[i]);
+		struct ft_event event = { .kind = FT_EVENT_FORK,
+					  .pid = tgid,
+					  .tid = tgid,
+					  .child = lost.tids[i] };
+
+		if (!child)
+			continue;
+		debug_msg(child->tid, "its fork event was lost to an exec");
+		tracer_emit(t, &event);
+		child->flags &= ~TASK_UNANNOUNCED;
+		t->unannounced_count--;
+		if (t->opts->pause == FT_PAUSE_FORK &&
+		    pause_applies(t, family_process(t->family, tgid)))
+			child->flags |= TASK_PAUSE_AT_FIRST_STOP;
+		start_child(t, child);
+	}
+	free(lost.tids);
+}
+
 /* Handles the exec event stop; the thread now has the leader's pid. */
 static void
 handle_exec(struct tracer *t, struct task *task)
@@ -668,6 +736,8 @@ handle_exec(struct tracer *t, struct task *task)
 		if (former_task)
 			tracer_drop_task(t, former_task);
 	}
+	if (t->unannounced_count)
+		announce_forks_lost_to_exec(t, task->tgid);
 	pause_at_exec = task->flags & TASK_PAUSE_AT_EXEC;
 	first_root_exec = task->tid == t->root_pid && !t->root_execed;
 	task->flags = 0;
