@@ -114,7 +114,7 @@ forktrace_wrapped(void)
 	return value && value[strspn(value, " \t")];
 }
 
-static char *
+char *
 read_whole_file(const char *path)
 {
 	FILE *fp = fopen(path, "r");

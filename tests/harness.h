@@ -131,6 +131,9 @@ void live_trace_finish(struct live_trace *live);
  */
 bool wait_for_process_end(pid_t pid);
 
+/* Returns the file at path as a new string; "" when it cannot be read. */
+char *read_whole_file(const char *path);
+
 /* Returns the state letter of /proc/PID/stat ('S', 'T', 't', ...) or 0. */
 char process_state(pid_t pid);
 

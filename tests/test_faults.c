@@ -640,6 +640,97 @@ second_sigint_detaches_family(void **state)
 }
 
 /*
+ * A member's "kill 0" reaches forktrace, which shares its process group.
+ * The members got their own copies, so forktrace neither forwards it nor
+ * counts it toward letting go of the family.  The sleep inherits the
+ * ignored SIGTERM, so the shell ends it with SIGKILL.
+ */
+static void
+member_group_kill_not_interrupt(void **state)
+{
+	const char *command[] = { "sh", "-c",
+				  "trap '' TERM; sleep 30 & kill 0; kill 0; "
+				  "kill -KILL $!; wait; exit 6",
+				  NULL };
+	struct trace_result r;
+
+	(void)state;
+	assert_int_equal(trace_run(&r, NULL, command), 0);
+	assert_false(r.timed_out);
+	assert_int_equal(r.exit_code, 6);
+	assert_null(json_object_get(r.summary, "interrupted"));
+	assert_null(strstr(r.err, "detaching"));
+	trace_result_free(&r);
+}
+
+/*
+ * A second signal before the first was passed on lets go of the family,
+ * but the program still gets the first, as it would have.
+ */
+static void
+second_signal_keeps_first_forward(void **state)
+{
+	char script[512], path[256], *got;
+	const char *command[] = { "sh", "-c", script, NULL };
+	struct live_trace live;
+	json_t *exec;
+	pid_t shell, sleeper;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/trapped", test_tmpdir());
+	unlink(path);
+	snprintf(script, sizeof(script),
+		 "trap 'echo INT > %s; exit 5' INT; sleep 5 & wait", path);
+	assert_int_equal(live_trace_start(&live, NULL, command), 0);
+	exec = live_trace_next(&live, "exec", "sleep");
+	assert_non_null(exec);
+	sleeper = (pid_t)json_int(exec, "pid");
+	shell = (pid_t)json_int(exec, "ppid");
+	/* forktrace handles SIGINT before SIGTERM, even taken together. */
+	kill(live.pid, SIGINT);
+	kill(live.pid, SIGTERM);
+	live_trace_finish(&live);
+
+	assert_false(live.result.timed_out);
+	assert_int_equal(live.result.signal, SIGTERM);
+	assert_non_null(
+		strstr(live.result.err, "SIGTERM: detaching from the family"));
+	/* The shell's trap ran, whoever reaped the shell. */
+	assert_true(wait_for_process_end(shell));
+	got = read_whole_file(path);
+	assert_non_null(got);
+	assert_string_equal(got, "INT\n");
+	free(got);
+	kill(sleeper, SIGKILL);
+	trace_result_free(&live.result);
+}
+
+/*
+ * timeout(1) sends its signal to its command, forktrace, and then to the
+ * process group: the two copies are one request, which forktrace passes
+ * on and then follows the family to its end.
+ */
+static void
+same_sender_twice_counts_once(void **state)
+{
+	const char *command[] = { "sh", "-c",
+				  "trap 'exit 7' TERM; sleep 5 & wait", NULL };
+	struct live_trace live;
+
+	(void)state;
+	assert_int_equal(live_trace_start(&live, NULL, command), 0);
+	assert_non_null(live_trace_next(&live, "exec", "sleep"));
+	kill(live.pid, SIGTERM);
+	kill(live.pid, SIGTERM);
+	live_trace_finish(&live);
+
+	assert_false(live.result.timed_out);
+	assert_int_equal(live.result.exit_code, 7);
+	assert_null(strstr(live.result.err, "detaching"));
+	trace_result_free(&live.result);
+}
+
+/*
  * Ctrl-C that ends the whole family ends forktrace by SIGINT too, without
  * a word about how to detach.
  */
@@ -1140,6 +1231,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(second_sigint_detaches_family,
 						become_subreaper,
 						stop_being_subreaper),
+		cmocka_unit_test(member_group_kill_not_interrupt),
+		cmocka_unit_test(second_signal_keeps_first_forward),
+		cmocka_unit_test(same_sender_twice_counts_once),
 		cmocka_unit_test(ctrl_c_ends_family_quietly),
 		cmocka_unit_test_setup_teardown(ctrl_c_ignored_gets_notice,
 						become_subreaper,

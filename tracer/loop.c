@@ -55,12 +55,13 @@ static const int ending_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM };
 #define ENDING_COUNT (sizeof(ending_signals) / sizeof(ending_signals[0]))
 
 /*
- * Written by the signal thread: how many of each ending signal came and
- * the si_code of the last one.  The loop counts what it handled in
- * handled[].
+ * Written by the signal thread: how many of each ending signal came, and
+ * the si_code and sender of the last one.  The loop counts what it
+ * handled in handled[].
  */
 static atomic_uint received[ENDING_COUNT];
 static atomic_int received_code[ENDING_COUNT];
+static atomic_int received_pid[ENDING_COUNT];
 static unsigned handled[ENDING_COUNT];
 /* The signals that the signal thread takes, and its signalfd */
 static sigset_t thread_signals;
@@ -138,6 +139,8 @@ take_signals(void *data)
 				if (ending_signals[j] != (int)si[i].ssi_signo)
 					continue;
 				atomic_store(&received_code[j], si[i].ssi_code);
+				atomic_store(&received_pid[j],
+					     (int)si[i].ssi_pid);
 				atomic_fetch_add(&received[j], 1);
 			}
 		}
@@ -1169,6 +1172,9 @@ root_got_signal_too(struct tracer *t, int signo, int code)
  */
 #define FORWARD_DELAY_NS 100000000u
 
+/* How soon a signal from the same sender counts as the same request */
+#define REPEAT_WINDOW_NS 10000000u
+
 /* How long a family may take to end after the first interrupt, unremarked */
 #define INTERRUPT_NOTICE_DELAY_NS 1000000000u
 
@@ -1224,7 +1230,7 @@ print_snapshot(struct tracer *t)
  * lets go of the family at once.
  */
 static void
-handle_interrupt(struct tracer *t, int signo, int code)
+handle_interrupt(struct tracer *t, int signo, int code, pid_t pid)
 {
 	char name[16];
 
@@ -1237,7 +1243,30 @@ handle_interrupt(struct tracer *t, int signo, int code)
 		print_snapshot(t);
 		return;
 	}
+	/*
+	 * A member's kill of its own process group, which is forktrace's,
+	 * reaches forktrace too, and the members got their copies: it is not
+	 * the user's.  Under -p the family has groups of its own, and a
+	 * member's signal to forktrace is meant for it.
+	 */
+	if (code <= 0 && pid > 0 && !t->attached &&
+	    family_find_any(t->family, pid) &&
+	    (getpgid(pid) == getpgrp() || getpgid(pid) < 0)) {
+		debug_msg(pid, "sent %s to its process group",
+			  signal_name(signo, name));
+		return;
+	}
+	/*
+	 * timeout(1) sends its signal to forktrace and then to the process
+	 * group, forktrace included: the second copy is the same request.
+	 */
+	if (code <= 0 && signo == t->interrupt_signal &&
+	    pid == t->interrupt_pid &&
+	    tracer_now(t) - t->interrupt_ns < REPEAT_WINDOW_NS)
+		return;
 	t->interrupt_signal = signo;
+	t->interrupt_pid = code <= 0 ? pid : 0;
+	t->interrupt_ns = tracer_now(t);
 	t->interrupt_count++;
 	/* An attached family is left running at once, as it was. */
 	if (t->interrupt_count == 1 && !t->root_ended && !t->attached) {
@@ -1251,6 +1280,11 @@ handle_interrupt(struct tracer *t, int signo, int code)
 		return;
 	}
 	t->interrupt_notice_at_ns = 0;
+	/* The first signal still reaches the program, as promised. */
+	if (t->forward_signo) {
+		t->forward_at_ns = 0;
+		forward_due_signal(t);
+	}
 	if (!t->detaching && t->opts->quiet < 2)
 		error_msg("%s: detaching from the family",
 			  signal_name(signo, name));
@@ -1284,8 +1318,8 @@ handle_interrupts(struct tracer *t)
 	for (i = 0; i < ENDING_COUNT; i++) {
 		while (handled[i] != received[i]) {
 			handled[i]++;
-			handle_interrupt(t, ending_signals[i],
-					 received_code[i]);
+			handle_interrupt(t, ending_signals[i], received_code[i],
+					 received_pid[i]);
 		}
 	}
 }

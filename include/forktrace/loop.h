@@ -75,6 +75,8 @@ struct tracer {
 
 	bool detaching;
 	int interrupt_signal;
+	pid_t interrupt_pid; /* the sender of the last interrupt, or 0 */
+	uint64_t interrupt_ns; /* when the last interrupt came */
 	unsigned interrupt_count;
 	/* When to say how to detach if the family outlives it, or 0 */
 	uint64_t interrupt_notice_at_ns;
