@@ -251,6 +251,24 @@ escape_terminal_c1_controls_as_two_bytes(void **state)
 		       "\\xc2\\x9b31m");
 }
 
+/* Bidirectional controls would reorder the text around them on screen. */
+static void
+escape_terminal_bidi_controls_escaped(void **state)
+{
+	(void)state;
+	/* U+202E RIGHT-TO-LEFT OVERRIDE */
+	check_terminal(BYTES("a\xe2\x80\xae"
+			     "b"),
+		       "a\\xe2\\x80\\xaeb");
+	/* U+2066 LEFT-TO-RIGHT ISOLATE and U+200F RIGHT-TO-LEFT MARK */
+	check_terminal(BYTES("\xe2\x81\xa6\xe2\x80\x8f"),
+		       "\\xe2\\x81\\xa6\\xe2\\x80\\x8f");
+	/* U+061C ARABIC LETTER MARK */
+	check_terminal(BYTES("\xd8\x9c"), "\\xd8\\x9c");
+	/* U+2010 HYPHEN, next to them, is shown. */
+	check_terminal(BYTES("\xe2\x80\x90"), "\xe2\x80\x90");
+}
+
 static void
 escape_terminal_backslash_doubled(void **state)
 {
@@ -363,6 +381,8 @@ escape_word_quotes_c1_control(void **state)
 {
 	(void)state;
 	check_word(BYTES("x\xc2\x85"), "'x\\xc2\\x85'");
+	/* So is a bidirectional control. */
+	check_word(BYTES("x\xe2\x80\xae"), "'x\\xe2\\x80\\xae'");
 }
 
 static void
@@ -567,6 +587,7 @@ main(void)
 		cmocka_unit_test(escape_terminal_control_bytes_as_hex),
 		cmocka_unit_test(escape_terminal_del_as_hex),
 		cmocka_unit_test(escape_terminal_c1_controls_as_two_bytes),
+		cmocka_unit_test(escape_terminal_bidi_controls_escaped),
 		cmocka_unit_test(escape_terminal_backslash_doubled),
 		cmocka_unit_test(escape_terminal_invalid_bytes_keep_text),
 		cmocka_unit_test(escape_terminal_ansi_colour_loses_esc),

@@ -71,11 +71,23 @@ utf8_is_valid(const char *s, size_t len)
 	return true;
 }
 
-/* Returns true for U+0080..U+009F, which some terminals obey as controls. */
+/*
+ * Returns true for the n-byte character at s when a terminal could obey
+ * it rather than show it: a C1 control (U+0080..U+009F), or a
+ * bidirectional formatting character, which reorders the text around it
+ * (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069).
+ */
 static bool
-is_c1_control(const unsigned char *s, size_t n)
+is_terminal_control(const unsigned char *s, size_t n)
 {
-	return n == 2 && s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f;
+	unsigned long cp = 0;
+
+	if (n == 2 && s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f)
+		return true;
+	if (n < 2 || !utf8_decode(s, n, &cp))
+		return false;
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 static void
@@ -134,7 +146,7 @@ escape_for_terminal(struct strbuf *sb, const char *s, size_t len)
 			continue;
 		}
 		n = utf8_sequence_length(p + i, len - i);
-		if (!n || is_c1_control(p + i, n)) {
+		if (!n || is_terminal_control(p + i, n)) {
 			/* Escape the bad byte and resume at the next one. */
 			add_hex_escape(sb, c);
 			i++;
@@ -174,7 +186,7 @@ is_safe_word(const char *s, size_t len)
 			continue;
 		}
 		n = utf8_sequence_length(p + i, len - i);
-		if (!n || is_c1_control(p + i, n))
+		if (!n || is_terminal_control(p + i, n))
 			return false;
 		i += n;
 	}

@@ -17,9 +17,11 @@ size_t utf8_sequence_length(const unsigned char *s, size_t len);
 bool utf8_is_valid(const char *s, size_t len);
 
 /*
- * Appends s to sb with every control character, C1 control and invalid
- * UTF-8 byte replaced by a C-style escape (\n, \t, \e, \xHH) and every
- * backslash doubled.  The result is printable and cannot drive a terminal.
+ * Appends s to sb with every control character, C1 control,
+ * bidirectional formatting character and invalid UTF-8 byte replaced by
+ * C-style escapes (\n, \t, \e, \xHH) and every backslash doubled.  The
+ * result is printable and can neither drive a terminal nor reorder the
+ * text around it.
  */
 void escape_for_terminal(struct strbuf *sb, const char *s, size_t len);
 
