@@ -798,6 +798,79 @@ self_stopped_program_stops_tracer(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* Reads one line from fd, a byte at a time, into line; NUL-terminated. */
+static void
+read_line(int fd, char *line, size_t size)
+{
+	size_t len = 0;
+
+	while (len + 1 < size && read(fd, line + len, 1) == 1)
+		if (line[len++] == '\n')
+			break;
+	line[len] = '\0';
+}
+
+/*
+ * ^Z to a program that handles SIGTSTP, as an editor or a pager does: the
+ * handler stops the program itself, and the job is seen stopped once, so
+ * one fg resumes it.  forktrace must not stop at the key itself.
+ */
+static void
+tstp_handler_needs_one_fg(void **state)
+{
+	static const char script[] =
+		"import os, signal, sys\n"
+		"signal.alarm(20)\n"
+		"def tstp(signum, frame):\n"
+		"    signal.signal(signal.SIGTSTP, signal.SIG_DFL)\n"
+		"    os.kill(os.getpid(), signal.SIGTSTP)\n"
+		"    print('continued', flush=True)\n"
+		"    sys.exit(0)\n"
+		"signal.signal(signal.SIGTSTP, tstp)\n"
+		"print('ready', flush=True)\n"
+		"while True:\n"
+		"    signal.pause()\n";
+	int status = 0, out[2], stops = 0;
+	char line[16] = "";
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(out), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		dup2(out[1], 1);
+		close(out[0]);
+		close(out[1]);
+		execl(FT_BUILD_DIR "/forktrace", "forktrace", "-qq",
+		      "/usr/bin/python3", "-c", script, (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	close(out[1]);
+	alarm(TRACE_TIMEOUT);
+	read_line(out[0], line, sizeof(line));
+	assert_string_equal(line, "ready\n");
+	/* ^Z: the terminal sends SIGTSTP to the foreground job. */
+	kill(-pid, SIGTSTP);
+	for (;;) {
+		assert_int_equal(waitpid(pid, &status, WUNTRACED), pid);
+		if (!WIFSTOPPED(status))
+			break;
+		stops++;
+		/* fg */
+		kill(-pid, SIGCONT);
+	}
+	alarm(0);
+	assert_int_equal(stops, 1);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	read_line(out[0], line, sizeof(line));
+	assert_string_equal(line, "continued\n");
+	close(out[0]);
+}
+
 static void
 outside_stop_and_continue_of_program(void **state)
 {
@@ -974,6 +1047,7 @@ main(void)
 		cmocka_unit_test(tracer_death_spares_family),
 		cmocka_unit_test(kill_on_exit_kills_family),
 		cmocka_unit_test(self_stopped_program_stops_tracer),
+		cmocka_unit_test(tstp_handler_needs_one_fg),
 		cmocka_unit_test(self_stop_with_member_running),
 		cmocka_unit_test(outside_stop_and_continue_of_program),
 		cmocka_unit_test(group_signal_delivered_once),

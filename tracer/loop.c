@@ -899,8 +899,19 @@ stop_with_root(struct tracer *t)
 		return;
 	t->root_stop_followed = true;
 	fflush(t->out->fp);
-	/* SIGSTOP cannot be blocked; the others stop by default here. */
-	raise(signo == SIGSTOP ? SIGSTOP : signo);
+	if (signo == SIGTSTP) {
+		sigset_t tstp;
+
+		/* Kept blocked otherwise; the stop comes at the unblock. */
+		sigemptyset(&tstp);
+		sigaddset(&tstp, SIGTSTP);
+		raise(SIGTSTP);
+		pthread_sigmask(SIG_UNBLOCK, &tstp, NULL);
+		pthread_sigmask(SIG_BLOCK, &tstp, NULL);
+	} else {
+		/* SIGSTOP cannot be blocked; the others stop by default. */
+		raise(signo == SIGSTOP ? SIGSTOP : signo);
+	}
 	t->root_stop_followed = false;
 }
 
@@ -1417,7 +1428,7 @@ run_loop(struct tracer *t)
 static void
 setup_signals(struct tracer *t)
 {
-	sigset_t pipe_signal;
+	sigset_t own_blocked;
 	struct sigevent timer_event;
 	struct sigaction action;
 	pthread_t thread;
@@ -1434,12 +1445,18 @@ setup_signals(struct tracer *t)
 	/*
 	 * A reader of an output that goes away gives EPIPE, which the writers
 	 * report, rather than a SIGPIPE that would end forktrace.  The
-	 * program starts with child_mask, without it.
+	 * program starts with child_mask, without them.
 	 */
-	sigemptyset(&pipe_signal);
-	sigaddset(&pipe_signal, SIGPIPE);
-	if (pthread_sigmask(SIG_BLOCK, &pipe_signal, NULL))
-		error_msg_and_die("cannot block SIGPIPE");
+	sigemptyset(&own_blocked);
+	sigaddset(&own_blocked, SIGPIPE);
+	/*
+	 * The terminal's ^Z must not stop forktrace before the program has
+	 * its SIGTSTP: a program with a handler (an editor, a pager) stops
+	 * itself from there, and stop_with_root() follows that stop.
+	 */
+	sigaddset(&own_blocked, SIGTSTP);
+	if (pthread_sigmask(SIG_BLOCK, &own_blocked, NULL))
+		error_msg_and_die("cannot block SIGPIPE and SIGTSTP");
 	if (pipe2(waker_pipe, O_CLOEXEC) < 0 ||
 	    fcntl(waker_pipe[1], F_SETFL, O_NONBLOCK) < 0)
 		perror_msg_and_die("cannot create a pipe");
