@@ -871,6 +871,55 @@ tstp_handler_needs_one_fg(void **state)
 	close(out[0]);
 }
 
+/*
+ * A program that stopped itself, with forktrace stopped alongside, and
+ * then continued by another process alone, as a supervisor or kill -CONT
+ * from another terminal does: it runs on, as untraced.
+ */
+static void
+self_stopped_program_continued_alone(void **state)
+{
+	int status = 0, out[2];
+	char line[32] = "";
+	pid_t pid, shell;
+	bool ended;
+
+	(void)state;
+	assert_int_equal(pipe(out), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		dup2(out[1], 1);
+		close(out[0]);
+		close(out[1]);
+		execl(FT_BUILD_DIR "/forktrace", "forktrace", "-qq", "sh", "-c",
+		      "echo $$; kill -STOP $$; echo resumed; exit 3",
+		      (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	close(out[1]);
+	read_line(out[0], line, sizeof(line));
+	shell = (pid_t)atoi(line);
+	assert_true(shell > 0);
+	alarm(TRACE_TIMEOUT);
+	assert_int_equal(waitpid(pid, &status, WUNTRACED), pid);
+	alarm(0);
+	assert_true(WIFSTOPPED(status));
+	kill(shell, SIGCONT);
+	ended = wait_for_process_end(pid);
+	if (!ended)
+		kill(-pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(ended);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 3);
+	read_line(out[0], line, sizeof(line));
+	assert_string_equal(line, "resumed\n");
+	close(out[0]);
+}
+
 static void
 outside_stop_and_continue_of_program(void **state)
 {
@@ -1048,6 +1097,7 @@ main(void)
 		cmocka_unit_test(kill_on_exit_kills_family),
 		cmocka_unit_test(self_stopped_program_stops_tracer),
 		cmocka_unit_test(tstp_handler_needs_one_fg),
+		cmocka_unit_test(self_stopped_program_continued_alone),
 		cmocka_unit_test(self_stop_with_member_running),
 		cmocka_unit_test(outside_stop_and_continue_of_program),
 		cmocka_unit_test(group_signal_delivered_once),

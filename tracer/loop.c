@@ -40,6 +40,7 @@
 #include "forktrace/escape.h"
 #include "forktrace/exec_stack.h"
 #include "forktrace/family.h"
+#include "forktrace/job_stop.h"
 #include "forktrace/launch.h"
 #include "forktrace/loop.h"
 #include "forktrace/output.h"
@@ -890,6 +891,7 @@ stop_with_root(struct tracer *t)
 	struct ft_process *root = family_process(t->family, t->root_pid);
 	int signo = t->root_stop_signo;
 	unsigned running = 0;
+	pid_t watcher;
 
 	if (!root || !root->stopped || t->root_stop_followed ||
 	    t->root_stop_from_outside)
@@ -899,6 +901,11 @@ stop_with_root(struct tracer *t)
 		return;
 	t->root_stop_followed = true;
 	fflush(t->out->fp);
+	/* A SIGCHLD from now on means a member needs forktrace running. */
+	job_stop_forget_sigchld();
+	watcher = job_stop_watch();
+	if (watcher > 0)
+		pidmap_put(&t->helpers, watcher, (void *)1);
 	if (signo == SIGTSTP) {
 		sigset_t tstp;
 
@@ -1455,8 +1462,10 @@ setup_signals(struct tracer *t)
 	 * itself from there, and stop_with_root() follows that stop.
 	 */
 	sigaddset(&own_blocked, SIGTSTP);
+	/* Kept pending, for job_stop_watch() to see (tracer/job_stop.c) */
+	sigaddset(&own_blocked, SIGCHLD);
 	if (pthread_sigmask(SIG_BLOCK, &own_blocked, NULL))
-		error_msg_and_die("cannot block SIGPIPE and SIGTSTP");
+		error_msg_and_die("cannot block SIGPIPE, SIGTSTP and SIGCHLD");
 	if (pipe2(waker_pipe, O_CLOEXEC) < 0 ||
 	    fcntl(waker_pipe[1], F_SETFL, O_NONBLOCK) < 0)
 		perror_msg_and_die("cannot create a pipe");
