@@ -218,6 +218,37 @@ adopt_children(struct tracer *t, pid_t pid)
 	return count;
 }
 
+struct live_thread {
+	pid_t tgid;
+	pid_t tid; /* a seized thread of tgid other than its leader, or 0 */
+};
+
+static void
+find_live_thread(pid_t tid, void *value, void *data)
+{
+	const struct task *task = value;
+	struct live_thread *found = data;
+
+	if (!found->tid && task->tgid == found->tgid && tid != task->tgid)
+		found->tid = tid;
+}
+
+/*
+ * Reads the program of process pid, whose leader has exited, through one
+ * of its live threads: /proc/TID shows the process's exe and cmdline as
+ * /proc/PID no longer does.  comm is the leader's, as for any process.
+ */
+static void
+read_program_of_thread(struct tracer *t, pid_t pid,
+		       struct procfs_program *program)
+{
+	struct live_thread found = { pid, 0 };
+
+	pidmap_each(&t->tasks, find_live_thread, &found);
+	procfs_read_program(found.tid ? found.tid : pid, program);
+	procfs_read_comm(pid, program->comm);
+}
+
 /* Seizes one requested process; returns false after reporting why not. */
 static bool
 attach_one(struct tracer *t, pid_t pid)
@@ -265,7 +296,13 @@ attach_one(struct tracer *t, pid_t pid)
 	root = family_add_root(t->family, pid, FT_ORIGIN_ATTACHED,
 			       tracer_now(t));
 	root->ppid = (pid_t)ppid;
-	procfs_read_program(pid, &program);
+	if (procfs_is_zombie(pid)) {
+		/* Its exe and cmdline are gone with the leader's memory. */
+		pidmap_put(&t->leaderless, pid, (void *)1);
+		read_program_of_thread(t, pid, &program);
+	} else {
+		procfs_read_program(pid, &program);
+	}
 	event_set_program(&event, &program);
 	event.former_tid = pid;
 	tracer_emit(t, &event);

@@ -2,6 +2,12 @@
  * The thread-group leader calls pthread_exit() while other threads go on
  * running, so the leader stays a zombie until the last thread ends the
  * process with exit(5).
+ *
+ * Usage: leader_exit [--wait-stdin]
+ * With --wait-stdin, the last thread prints "ready" once the leader is a
+ * zombie, and waits for a byte or the end of its standard input, so that
+ * a tracer can attach meanwhile.  It then forks a child that exits at
+ * once, and exits.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -11,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +26,7 @@
 
 static int pipe_fds[2];
 static pthread_t thread_a;
+static int wait_for_stdin;
 
 static void
 die(const char *what)
@@ -129,15 +137,31 @@ thread_b_main(void *arg)
 	err = pthread_join(thread_a, NULL);
 	if (err != 0)
 		die_err("pthread_join thread A", err);
+	if (wait_for_stdin) {
+		pid_t child;
+
+		if (write(1, "ready\n", 6) != 6)
+			die("write stdout");
+		while (read(0, &byte, 1) < 0 && errno == EINTR)
+			;
+		child = fork(); /* site: thread_b_fork */
+		if (child < 0)
+			die("fork");
+		if (child == 0)
+			_exit(0);
+		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
 	exit(5); /* site: thread_b_exit */
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	pthread_t thread_b;
 	int err;
 
+	wait_for_stdin = argc > 1 && !strcmp(argv[1], "--wait-stdin");
 	alarm(20);
 	if (pipe(pipe_fds) < 0)
 		die("pipe");

@@ -344,6 +344,83 @@ attach_zombie_says_so(void **state)
 	trace_result_free(&r);
 }
 
+/* Returns true when the event's stack has a frame of function. */
+static bool
+has_frame(const json_t *event, const char *function)
+{
+	json_t *stack = json_object_get(event, "stack");
+	size_t i;
+
+	for (i = 0; i < json_array_size(stack); i++) {
+		const char *name =
+			json_str(json_array_get(stack, i), "function");
+
+		if (name && !strcmp(name, function))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A process whose leader had exited before the attach: its program comes
+ * from a live thread, and the end of its last thread is its own end.
+ */
+static void
+attach_leaderless_process_ends(void **state)
+{
+	struct live_trace live;
+	int in[2], out[2], status = 0;
+	char pid_text[16], line[16] = "";
+	json_t *attach, *record, *fork_event;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(out), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		execl(example_path("leader_exit"), "leader_exit",
+		      "--wait-stdin", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	/* "ready" comes once the leader is a zombie. */
+	assert_int_equal(read(out[0], line, 6), 6);
+	assert_string_equal(line, "ready\n");
+	start_attach(&live, pid, pid_text);
+	assert_int_equal(write(in[1], "x", 1), 1);
+	live_trace_finish(&live);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(in[1]);
+	close(out[0]);
+
+	assert_false(live.result.timed_out);
+	assert_int_equal(live.result.exit_code, 0);
+	attach = trace_event(&live.result, "attach", pid, 0);
+	assert_non_null(attach);
+	assert_non_null(strstr(json_str(attach, "path"), "leader_exit"));
+	assert_string_equal(json_string_value(json_array_get(
+				    json_object_get(attach, "argv"), 1)),
+			    "--wait-stdin");
+	/* The fork's stack, from the modules that the thread's maps list. */
+	fork_event = trace_event(&live.result, "fork", pid, 0);
+	assert_non_null(fork_event);
+	assert_true(has_frame(fork_event, "thread_b_main"));
+	record = trace_process(&live.result, pid);
+	assert_non_null(record);
+	assert_int_equal(json_int(record, "exit_code"), 5);
+	assert_int_equal(WEXITSTATUS(status), 5);
+	trace_result_free(&live.result);
+}
+
 static void
 attach_traced_pid_names_tracer(void **state)
 {
@@ -538,6 +615,7 @@ main(void)
 		cmocka_unit_test(attach_during_forks_loses_none),
 		cmocka_unit_test(attach_missing_pid_fails),
 		cmocka_unit_test(attach_zombie_says_so),
+		cmocka_unit_test(attach_leaderless_process_ends),
 		cmocka_unit_test(attach_traced_pid_names_tracer),
 		cmocka_unit_test(attach_pid_under_strace_fails),
 		cmocka_unit_test(attach_other_users_process_fails),

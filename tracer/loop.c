@@ -390,6 +390,29 @@ place_unannounced(pid_t tid, void *value, void *data)
 	tracer_release(t, task, 0);
 }
 
+/*
+ * Reports the end of a process that -p found with its leader exited, once
+ * its last thread has ended: the leader, a zombie that cannot be seized,
+ * gives no wait status of its own.  The last thread's status is the
+ * process's.
+ */
+static void
+end_leaderless(struct tracer *t, const struct ft_event *thread_end)
+{
+	const struct ft_process *process =
+		family_process(t->family, thread_end->pid);
+	struct ft_event event = { .kind = FT_EVENT_EXIT,
+				  .pid = thread_end->pid,
+				  .tid = thread_end->pid,
+				  .status = thread_end->status };
+
+	if (!pidmap_get(&t->leaderless, thread_end->pid) || !process ||
+	    process->live_threads)
+		return;
+	pidmap_remove(&t->leaderless, thread_end->pid);
+	tracer_emit(t, &event);
+}
+
 /* Handles the end of a thread or, for a leader, of its whole process. */
 static void
 handle_death(struct tracer *t, pid_t tid, int status)
@@ -433,6 +456,8 @@ handle_death(struct tracer *t, pid_t tid, int status)
 	if (t->stacks && !event.thread)
 		stacks_forget(t->stacks, event.pid);
 	tracer_drop_task(t, task);
+	if (event.thread && t->leaderless.count)
+		end_leaderless(t, &event);
 
 	if (tid == t->root_pid && t->opts->detach_on_exit)
 		start_detaching(t);
@@ -1310,9 +1335,9 @@ handle_interrupt(struct tracer *t, int signo, int code, pid_t pid)
 }
 
 /*
- * Says how to let go of a family that outlived the first interrupt by
+ * Prints how to let go of a family that outlived the first interrupt by
  * INTERRUPT_NOTICE_DELAY_NS.  A family that the signal ends, as Ctrl-C
- * usually does, ends before this, and forktrace says nothing.
+ * usually does, ends before this, and nothing is printed.
  */
 static void
 print_interrupt_notice(struct tracer *t)
@@ -1713,6 +1738,7 @@ out:
 	pidmap_each(&t.tasks, forget_task, &t);
 	pidmap_free(&t.tasks);
 	pidmap_free(&t.lost_deaths);
+	pidmap_free(&t.leaderless);
 	hang_stop(&t);
 	stacks_free(t.stacks);
 	stacks_free(t.snapshot_own_stacks);

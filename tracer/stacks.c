@@ -392,9 +392,13 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 	.set_initial_registers = set_initial_registers,
 };
 
-/* Reads the modules of pid into a new Dwfl.  Returns NULL on failure. */
+/*
+ * Reads the modules of process pid into a new Dwfl, from the maps of its
+ * thread tid: a leader that has exited has no maps of its own.  Returns
+ * NULL on failure.
+ */
 static Dwfl *
-open_dwfl(struct ft_stacks *stacks, pid_t pid)
+open_dwfl(struct ft_stacks *stacks, pid_t pid, pid_t tid)
 {
 	Dwfl *dwfl = dwfl_begin(&dwfl_callbacks);
 
@@ -402,7 +406,7 @@ open_dwfl(struct ft_stacks *stacks, pid_t pid)
 		return NULL;
 	debug_msg(pid, "reading the modules of the process");
 	dwfl_report_begin(dwfl);
-	if (dwfl_linux_proc_report(dwfl, pid) != 0 ||
+	if (dwfl_linux_proc_report(dwfl, tid) != 0 ||
 	    dwfl_report_end(dwfl, NULL, NULL) != 0 ||
 	    !dwfl_attach_state(dwfl, NULL, pid, &thread_callbacks, stacks)) {
 		debug_msg(pid, "cannot read modules: %s", dwfl_errmsg(-1));
@@ -412,16 +416,19 @@ open_dwfl(struct ft_stacks *stacks, pid_t pid)
 	return dwfl;
 }
 
-/* Returns the address space of pid, opening or refreshing it as needed. */
+/*
+ * Returns the address space of pid, opening or refreshing it as needed
+ * from the maps of its thread tid.
+ */
 static struct address_space *
-get_space(struct ft_stacks *stacks, pid_t pid)
+get_space(struct ft_stacks *stacks, pid_t pid, pid_t tid)
 {
 	struct address_space *space = pidmap_get(&stacks->spaces, pid);
 	Dwfl *dwfl;
 
 	if (space && !space->stale)
 		return space;
-	dwfl = open_dwfl(stacks, pid);
+	dwfl = open_dwfl(stacks, pid, tid);
 	if (!dwfl)
 		return space;
 	if (space)
@@ -1173,7 +1180,7 @@ stacks_capture(struct ft_stacks *stacks, pid_t pid, pid_t tid)
 	struct ft_python_stack py;
 	bool has_python;
 
-	space = get_space(stacks, pid);
+	space = get_space(stacks, pid, tid);
 	if (!space) {
 		stack->error = "cannot read the process's modules";
 		return stack;
@@ -1217,7 +1224,7 @@ stacks_sample(struct ft_stacks *stacks, pid_t pid, pid_t tid)
 	sample->stack_start = 0;
 	sample->stack_len = 0;
 	sample->has_python = false;
-	sample->space = get_space(stacks, pid);
+	sample->space = get_space(stacks, pid, tid);
 	if (!sample->space) {
 		sample->error = "cannot read the process's modules";
 		return sample;

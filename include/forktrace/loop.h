@@ -55,6 +55,11 @@ struct tracer {
 	struct pidmap tasks; /* tid -> struct task, every traced one */
 	struct pidmap
 		lost_deaths; /* tid -> wait status + 1, see handle_death() */
+	/*
+	 * -p: pid -> 1 for a process whose leader had exited before the
+	 * attach, so that no death of the leader reports the process's end
+	 */
+	struct pidmap leaderless;
 	unsigned unannounced_count;
 	uint64_t start_ns;
 	sigset_t child_mask; /* forktrace's signal mask at its start */
