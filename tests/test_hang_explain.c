@@ -539,6 +539,7 @@ waits_ending_by_themselves(void **state)
 	struct ft_wait_process *sleeper = member(&graph, 81, 1, "sleep");
 	struct ft_wait_process *reader = member(&graph, 82, 1, "client");
 	struct ft_wait_file *f;
+	struct ft_hang_report *r;
 
 	(void)state;
 	blocked(tty, 80, &tty_read);
@@ -557,6 +558,15 @@ waits_ending_by_themselves(void **state)
 	assert_true(hang_waits_end_by_themselves(&graph, 80));
 	assert_true(hang_waits_end_by_themselves(&graph, 81));
 	assert_false(hang_waits_end_by_themselves(&graph, 82));
+
+	/* An assumed timeout is named as one that may not exist. */
+	strcpy(f->name, "socket:[7]");
+	r = explain(&graph, 82);
+	assert_false(r->deadlock);
+	assert_string_equal(r->message,
+			    "waiting: it waits to read socket:[7] (fd 3); it "
+			    "may have a timeout that ends the wait");
+	hang_report_free(r);
 	wait_graph_free(&graph);
 }
 

@@ -707,7 +707,10 @@ add_waker_words(struct ft_hang_report *report, struct strbuf *sb,
 	size_t i, shown = 0;
 
 	if (t->wait.timed) {
-		strbuf_addstr(sb, "; its timeout will end the wait");
+		strbuf_addstr(sb, t->wait.timeout_unknown
+					  ? "; it may have a timeout that ends "
+					    "the wait"
+					  : "; its timeout will end the wait");
 		return;
 	}
 	wait_find_wakers(graph, p, t, &w);
