@@ -636,12 +636,12 @@ text_tree_rows_and_prefixes(void **state)
 
 	fprintf(fp, "\nfamily of 4 processes in 0.500s:\n");
 	fprintf(fp, TREE_HEADER);
-	add_row(fp, "100 sh -c x", "    0.000s 10.0ms exit 0");
-	add_row(fp, "|-- 101 ls -l", "    0.001s 5.0ms exit 3");
+	add_row(fp, "100 sh -c x", "    0.000s   10.0ms exit 0");
+	add_row(fp, "|-- 101 ls -l", "    0.001s    5.0ms exit 3");
 	/* 103 has not exec'd, so it is named by the program it inherited. */
 	add_row(fp, "|   `-- 103 ls",
-		"    0.003s 2.0ms killed by SIGSEGV (core dumped)");
-	add_row(fp, "`-- 102 sh", "    0.004s 3.0ms exit 0");
+		"    0.003s    2.0ms killed by SIGSEGV (core dumped)");
+	add_row(fp, "`-- 102 sh", "    0.004s    3.0ms exit 0");
 	fclose(fp);
 	assert_string_equal(c.text, expected);
 	free(expected);
@@ -678,8 +678,8 @@ text_tree_pads_wide_names_by_columns(void **state)
 
 	fprintf(fp, "family of 2 processes in 0.005s:\n");
 	fprintf(fp, TREE_HEADER);
-	add_row(fp, "100 sh -c x", "    0.000s 4.0ms exit 0");
-	fprintf(fp, "%s%*s     0.001s 2.0ms exit 0\n", left,
+	add_row(fp, "100 sh -c x", "    0.000s    4.0ms exit 0");
+	fprintf(fp, "%s%*s     0.001s    2.0ms exit 0\n", left,
 		NAME_COLUMN - left_columns, "");
 	fclose(fp);
 	assert_string_equal(c.text, expected);
@@ -713,11 +713,11 @@ text_tree_last_child_prefix(void **state)
 
 	fprintf(fp, "\nfamily of 4 processes in 0.008s:\n");
 	fprintf(fp, TREE_HEADER);
-	add_row(fp, "100 sh -c x", "    0.000s 7.0ms exit 0");
-	add_row(fp, "`-- 101 sh", "    0.001s 5.0ms exit 0");
+	add_row(fp, "100 sh -c x", "    0.000s    7.0ms exit 0");
+	add_row(fp, "`-- 101 sh", "    0.001s    5.0ms exit 0");
 	/* Below a last child the line down is blank. */
-	add_row(fp, "    |-- 102 sh", "    0.002s 2.0ms exit 0");
-	add_row(fp, "    `-- 103 sh", "    0.003s 2.0ms exit 0");
+	add_row(fp, "    |-- 102 sh", "    0.002s    2.0ms exit 0");
+	add_row(fp, "    `-- 103 sh", "    0.003s    2.0ms exit 0");
 	fclose(fp);
 	assert_string_equal(c.text, expected);
 	free(expected);
@@ -746,8 +746,8 @@ text_tree_detached_still_running(void **state)
 
 	fprintf(fp, "\nfamily of 2 processes in 0.004s:\n");
 	fprintf(fp, TREE_HEADER);
-	add_row(fp, "100 sh -c x", "    0.000s 2.0ms exit 1");
-	add_row(fp, "`-- 101 sh", "    0.001s 2.0ms still running");
+	add_row(fp, "100 sh -c x", "    0.000s    2.0ms exit 1");
+	add_row(fp, "`-- 101 sh", "    0.001s    2.0ms still running");
 	fprintf(fp, "still running after forktrace let go: 101 (sh)\n");
 	fclose(fp);
 	assert_string_equal(c.text, expected);
@@ -779,8 +779,8 @@ text_tree_paused_row_dash(void **state)
 
 	fprintf(fp, "family of 2 processes in 0.004s:\n");
 	fprintf(fp, TREE_HEADER);
-	add_row(fp, "100 sh -c x", "    0.000s 3.0ms exit 0");
-	add_row(fp, "`-- 101 sh", "    0.001s - still paused");
+	add_row(fp, "100 sh -c x", "    0.000s    3.0ms exit 0");
+	add_row(fp, "`-- 101 sh", "    0.001s        - still paused");
 	fclose(fp);
 	assert_string_equal(c.text, expected);
 	free(expected);
@@ -810,10 +810,10 @@ text_tree_thread_count_and_rows(void **state)
 
 	fprintf(fp, "\nfamily of 1 process and 2 threads in 0.005s:\n");
 	fprintf(fp, TREE_HEADER);
-	add_row(fp, "100 sh -c x", "    0.000s 4.0ms still running, 2 threads");
-	add_row(fp, "  thread 150", "    0.001s 2.0ms exit 4");
+	add_row(fp, "100 sh -c x", "    0.000s    4.0ms still running, 2 threads");
+	add_row(fp, "  thread 150", "    0.001s    2.0ms exit 4");
 	/* The detach let go of the thread without ending it. */
-	add_row(fp, "  thread 151", "    0.002s - still running");
+	add_row(fp, "  thread 151", "    0.002s        - still running");
 	fprintf(fp, "still running after forktrace let go: 100 (sh)\n");
 	fclose(fp);
 	assert_string_equal(c.text, expected);
@@ -842,7 +842,7 @@ text_tree_thread_rows_only_verbose(void **state)
 
 	fprintf(fp, "\nfamily of 1 process and 1 thread in 0.003s:\n");
 	fprintf(fp, TREE_HEADER);
-	add_row(fp, "100 sh -c x", "    0.000s 2.0ms exit 0, 1 thread");
+	add_row(fp, "100 sh -c x", "    0.000s    2.0ms exit 0, 1 thread");
 	fclose(fp);
 	assert_string_equal(c.text, expected);
 	free(expected);
@@ -865,7 +865,7 @@ text_tree_names_without_exec(void **state)
 
 	fprintf(fp, "\nfamily of 1 process in 0.002s:\n");
 	fprintf(fp, TREE_HEADER);
-	add_row(fp, "100 ?", "    0.000s 1.0ms exit 0");
+	add_row(fp, "100 ?", "    0.000s    1.0ms exit 0");
 	fclose(fp);
 	assert_string_equal(c.text, expected);
 	free(expected);
@@ -901,7 +901,7 @@ text_tree_long_args_cut(void **state)
 	fprintf(fp, "\nfamily of 1 process in 0.002s:\n");
 	fprintf(fp, TREE_HEADER);
 	add_row(fp, "100 prog xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...",
-		"    0.000s 1.0ms exit 0");
+		"    0.000s    1.0ms exit 0");
 	fclose(fp);
 	assert_string_equal(c.text, expected);
 	free(expected);
@@ -1122,7 +1122,7 @@ text_tree_marks_deadlocked_process(void **state)
 	fprintf(fp, "\nfamily of 1 process in 4.000s:\n");
 	fprintf(fp, TREE_HEADER);
 	add_row(fp, "100 sh -c x",
-		"    0.000s 4.000s killed by SIGKILL, deadlocked (futex)");
+		"    0.000s   4.000s killed by SIGKILL, deadlocked (futex)");
 	fclose(fp);
 	assert_string_equal(c.text, expected);
 	free(expected);

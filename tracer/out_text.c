@@ -21,6 +21,7 @@
 /* Columns of an argument vector in the timeline and in the tree. */
 #define TIMELINE_ARGS_WIDTH 200
 #define TREE_NAME_COLUMN    46
+#define TREE_LIFETIME_WIDTH 8 /* strlen("LIFETIME") */
 /* Frames of a stack shown in the timeline, unless -v shows them all. */
 #define TIMELINE_MAX_FRAMES 8
 
@@ -138,6 +139,28 @@ add_duration(struct strbuf *sb, uint64_t ns)
 		add_fixed(sb, ns, 1000000u, 3, 0);
 		strbuf_addch(sb, 's');
 	}
+}
+
+/*
+ * Appends a tree row's lifetime, right-aligned under LIFETIME so that the
+ * ends line up; as in ps, a dash stands for a lifetime that is not known.
+ */
+static void
+add_lifetime(struct strbuf *sb, bool known, uint64_t ns)
+{
+	size_t start = sb->len, len, pad;
+
+	if (known)
+		add_duration(sb, ns);
+	else
+		strbuf_addch(sb, '-');
+	len = sb->len - start;
+	if (len >= TREE_LIFETIME_WIDTH)
+		return;
+	pad = TREE_LIFETIME_WIDTH - len;
+	strbuf_pad(sb, pad);
+	memmove(sb->buf + start + pad, sb->buf + start, len);
+	memset(sb->buf + start, ' ', pad);
 }
 
 /* Appends how a thread or process ended: "exit 3", "killed by SIGSEGV". */
@@ -522,13 +545,13 @@ add_thread_rows(const struct ft_output *out, struct strbuf *sb,
 		strbuf_addch(sb, ' ');
 		add_fixed(sb, thread->start_ns, 1000000u, 3, 9);
 		strbuf_addstr(sb, "s ");
-		if (thread->ended) {
-			add_duration(sb, thread->end_ns - thread->start_ns);
-			strbuf_addch(sb, ' ');
+		add_lifetime(sb, thread->ended,
+			     thread->end_ns - thread->start_ns);
+		strbuf_addch(sb, ' ');
+		if (thread->ended)
 			add_end(out, sb, thread->status);
-		} else {
-			strbuf_addstr(sb, "- still running");
-		}
+		else
+			strbuf_addstr(sb, "still running");
 		strbuf_addch(sb, '\n');
 	}
 }
@@ -563,11 +586,8 @@ add_tree_rows(const struct ft_output *out, struct strbuf *sb,
 	strbuf_addch(sb, ' ');
 	add_fixed(sb, process->start_ns, 1000000u, 3, 9);
 	strbuf_addstr(sb, "s ");
-	/* As in ps, a dash stands for a lifetime that is not known. */
-	if (process->ended || process->detached)
-		add_duration(sb, end_ns - process->start_ns);
-	else
-		strbuf_addch(sb, '-');
+	add_lifetime(sb, process->ended || process->detached,
+		     end_ns - process->start_ns);
 	strbuf_addch(sb, ' ');
 	if (process->ended)
 		add_end(out, sb, process->status);
