@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -633,6 +634,40 @@ hang_accept_loop_is_waiting(void **state)
 			    "something outside the family can end it");
 }
 
+/* A shell that waits for its sleeping child waits for a timed wait too. */
+static void
+hang_wait_for_sleeping_child_not_reported(void **state)
+{
+	const char *command[] = { "/bin/sh", "-c", "/bin/sleep 3; exit 0",
+				  NULL };
+
+	(void)state;
+	expect_no_report(command);
+}
+
+/*
+ * A SIGCONT, which has no handler, interrupts the sleep before the
+ * detector's first sample; the sleep resumes as restart_syscall(), and
+ * only the signal stop showed which call that resumes.
+ */
+static void
+hang_restarted_sleep_not_reported(void **state)
+{
+	char script[320];
+	const char *command[] = { "/bin/sh", "-c", script, NULL };
+
+	(void)state;
+	snprintf(script, sizeof(script),
+		 "/bin/sleep 3 & p=$!; i=0\n"
+		 "while [ $i -lt 100000 ]; do\n"
+		 "\tread nr rest </proc/$p/syscall\n"
+		 "\t[ \"$nr\" = %d ] && break; i=$((i + 1))\n"
+		 "done\n"
+		 "kill -CONT $p; wait $p\n",
+		 (int)SYS_clock_nanosleep);
+	expect_no_report(command);
+}
+
 static void
 hang_terminal_read_not_reported(void **state)
 {
@@ -1242,6 +1277,8 @@ main(void)
 		cmocka_unit_test(hang_lock_order_names_both_owners),
 		cmocka_unit_test(hang_timed_sleep_not_reported),
 		cmocka_unit_test(hang_accept_loop_is_waiting),
+		cmocka_unit_test(hang_wait_for_sleeping_child_not_reported),
+		cmocka_unit_test(hang_restarted_sleep_not_reported),
 		cmocka_unit_test(hang_terminal_read_not_reported),
 		cmocka_unit_test(hang_parent_of_working_child_is_waiting),
 		cmocka_unit_test(hang_after_zero_reports_nothing),

@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/user.h>
 #include <unistd.h>
 
 #include "forktrace/error.h"
@@ -261,20 +263,58 @@ hang_note_fork(struct tracer *t, const struct task *caller, pid_t child,
 	pidmap_put(&t->hang->fork_notes, child, note);
 }
 
+/* The error that makes an interrupted call resume as restart_syscall() */
+#define ERESTART_RESTARTBLOCK 516
+
+/*
+ * At a signal-delivery stop, records in s the call that the signal
+ * interrupted, when that call will resume as restart_syscall(): no later
+ * sample could tell which call that is, nor whether it has a timeout.
+ */
+static void
+note_interrupted_call(struct sample *s, pid_t tid)
+{
+#if defined(__x86_64__)
+	struct user_regs_struct r;
+
+	if (ptrace(PTRACE_GETREGS, tid, 0L, &r) < 0 ||
+	    (long long)r.orig_rax < 0 ||
+	    (long long)r.rax != -ERESTART_RESTARTBLOCK)
+		return;
+	s->in_syscall = true;
+	s->nr = (long)r.orig_rax;
+	s->args[0] = r.rdi;
+	s->args[1] = r.rsi;
+	s->args[2] = r.rdx;
+	s->args[3] = r.r10;
+	s->args[4] = r.r8;
+	s->args[5] = r.r9;
+#else
+	(void)s;
+	(void)tid;
+#endif
+}
+
 void
 hang_note_signal(struct tracer *t, const struct task *task)
 {
+	struct hang_state *h = t->hang;
 	struct sample *s;
 
-	if (!t->hang)
+	if (!h || !h->tick_ns)
 		return;
 	/*
 	 * A delivered signal is a sign of life: the wait starts again, but
 	 * the call stays known for a restart_syscall() that resumes it.
 	 */
-	s = pidmap_get(&t->hang->samples, task->tid);
-	if (s)
-		s->signaled = true;
+	s = pidmap_get(&h->samples, task->tid);
+	if (!s) {
+		s = xcalloc(1, sizeof(*s));
+		s->since_ns = tracer_now(t);
+		pidmap_put(&h->samples, task->tid, s);
+	}
+	s->signaled = true;
+	note_interrupted_call(s, task->tid);
 }
 
 void
@@ -355,11 +395,6 @@ read_sample(pid_t pid, pid_t tid, struct sample *s)
 }
 
 /*
- * Takes a call that resumed through restart_syscall() as the call that
- * was interrupted, as the last sample saw it: poll() and the timed waits
- * resume that way after a stop, forktrace's own interrupts included.
- */
-/*
  * Returns true for the calls that resume through restart_syscall() after
  * a stop: poll(), the sleeps, and a futex wait with a timeout.  Others
  * restart as themselves, so a restart_syscall() after them is a new call.
@@ -379,6 +414,12 @@ restarts_through_block(const struct sample *s)
 	}
 }
 
+/*
+ * Takes a call that resumed through restart_syscall() as the call that
+ * was interrupted, as the last sample or signal stop saw it: poll() and
+ * the timed waits resume that way after a stop, forktrace's own
+ * interrupts included.
+ */
 static void
 continue_restarted(const struct sample *last, struct sample *fresh)
 {

@@ -943,20 +943,74 @@ hang_explain(const struct ft_wait_graph *graph, pid_t pid)
 	return report;
 }
 
-bool
-hang_waits_end_by_themselves(const struct ft_wait_graph *graph, pid_t pid)
+/* The longest chain of waits for children that is followed */
+#define CHILD_WAIT_DEPTH 8
+
+static bool ends_by_itself(const struct ft_wait_graph *graph,
+			   const struct ft_wait_process *p, unsigned depth);
+
+/*
+ * Returns true when the child that a wait for children waits for ends
+ * by itself: for "any child", one of them does.
+ */
+static bool
+awaited_child_ends(const struct ft_wait_graph *graph,
+		   const struct ft_wait_process *p, const struct ft_wait *wait,
+		   unsigned depth)
 {
-	const struct ft_wait_process *p = wait_graph_member(graph, pid);
 	size_t i;
 
-	if (!p || !p->thread_count)
+	if (depth >= CHILD_WAIT_DEPTH)
+		return false;
+	if (wait->child > 0) {
+		const struct ft_wait_process *child =
+			wait_graph_member(graph, wait->child);
+
+		return child && child->ppid == p->pid &&
+		       ends_by_itself(graph, child, depth + 1);
+	}
+	for (i = 0; i < graph->count; i++) {
+		const struct ft_wait_process *q = &graph->processes[i];
+
+		if (q->member && !q->ended && q->ppid == p->pid &&
+		    (wait->child == -1 ||
+		     q->pgid == (wait->child ? -wait->child : p->pgid)) &&
+		    ends_by_itself(graph, q, depth + 1))
+			return true;
+	}
+	return false;
+}
+
+static bool
+ends_by_itself(const struct ft_wait_graph *graph,
+	       const struct ft_wait_process *p, unsigned depth)
+{
+	static const struct ft_wait any_child = { .kind = FT_WAIT_CHILD,
+						  .child = -1 };
+	size_t i;
+
+	if (!p->thread_count)
 		return false;
 	for (i = 0; i < p->thread_count; i++) {
 		const struct ft_wait *wait = &p->threads[i].wait;
 		const struct ft_wait_file *file;
 
+		if (!p->threads[i].blocked)
+			return false;
 		if (wait->timed && !wait->timeout_unknown)
 			continue;
+		if (wait->kind == FT_WAIT_CHILD) {
+			if (awaited_child_ends(graph, p, wait, depth))
+				continue;
+			return false;
+		}
+		/* A shell waits for the SIGCHLD of a child's end. */
+		if (wait->kind == FT_WAIT_SIGNAL &&
+		    (p->caught_signals >> (SIGCHLD - 1) & 1)) {
+			if (awaited_child_ends(graph, p, &any_child, depth))
+				continue;
+			return false;
+		}
 		file = wait->kind == FT_WAIT_READ
 			       ? wait_process_file(p, wait->fds[0])
 			       : NULL;
@@ -964,6 +1018,14 @@ hang_waits_end_by_themselves(const struct ft_wait_graph *graph, pid_t pid)
 			return false;
 	}
 	return true;
+}
+
+bool
+hang_waits_end_by_themselves(const struct ft_wait_graph *graph, pid_t pid)
+{
+	const struct ft_wait_process *p = wait_graph_member(graph, pid);
+
+	return p && ends_by_itself(graph, p, 0);
 }
 
 void

@@ -361,8 +361,9 @@ void hang_report_free(struct ft_hang_report *report);
 
 /*
  * Returns true when every thread of the member pid waits with a known
- * timeout or reads a terminal: each wait ends by itself or by a key, so
- * the detector does not call the process hung.
+ * timeout, reads a terminal, or waits for a child that does the same:
+ * each wait ends by itself or by a key, so the detector does not call
+ * the process hung.
  */
 bool hang_waits_end_by_themselves(const struct ft_wait_graph *graph, pid_t pid);
 
