@@ -396,6 +396,32 @@ pause_timeout_resumes_child(void **state)
 	trace_result_free(&r);
 }
 
+/* Under -q a pause still says how to attach, and -qq says nothing. */
+static void
+quiet_keeps_pause_lines(void **state)
+{
+	const char *quiet[] = { "-q", "--pause", "--pause-timeout=0.2", NULL };
+	const char *silent[] = { "-qq", "--pause", "--pause-timeout=0.2",
+				 NULL };
+	const char *command[] = { example_path("fork_tree"), NULL };
+	struct trace_result r;
+
+	(void)state;
+	assert_int_equal(trace_run(&r, quiet, command), 0);
+	assert_false(r.timed_out);
+	assert_int_equal(r.exit_code, 0);
+	assert_int_equal(trace_count(&r, "pause", 0), 4);
+	assert_int_equal(trace_count(&r, "resume", 0), 0);
+	assert_int_equal(trace_count(&r, "fork", 0), 0);
+	trace_result_free(&r);
+
+	assert_int_equal(trace_run(&r, silent, command), 0);
+	assert_false(r.timed_out);
+	assert_int_equal(r.exit_code, 0);
+	assert_int_equal(trace_count(&r, "pause", 0), 0);
+	trace_result_free(&r);
+}
+
 static void
 pause_options_need_pause(void **state)
 {
@@ -432,6 +458,7 @@ main(void)
 		cmocka_unit_test(vfork_child_held_at_exec),
 		cmocka_unit_test(interrupt_lists_paused_children),
 		cmocka_unit_test(pause_timeout_resumes_child),
+		cmocka_unit_test(quiet_keeps_pause_lines),
 		cmocka_unit_test(pause_options_need_pause),
 	};
 

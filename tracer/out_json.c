@@ -210,9 +210,7 @@ json_event(struct ft_output *out, const struct ft_event *event,
 
 	if (out->opts->snapshot || !process)
 		return;
-	/* A hang report speaks under -q too, as a warning would. */
-	if (out->opts->quiet &&
-	    (event->kind != FT_EVENT_HANG || out->opts->quiet > 1))
+	if (!output_shows_when_quiet(event, out->opts->quiet))
 		return;
 	object = json_object();
 	json_object_set_new(object, "t", json_seconds(event->time_ns));

@@ -462,9 +462,7 @@ text_event(struct ft_output *base, const struct ft_event *event,
 	/* Under --snapshot, the snapshot is the whole output. */
 	if (base->opts->snapshot || !process)
 		return;
-	/* A hang report speaks under -q too, as a warning would. */
-	if (base->opts->quiet &&
-	    (event->kind != FT_EVENT_HANG || base->opts->quiet > 1))
+	if (!output_shows_when_quiet(event, base->opts->quiet))
 		return;
 	/* Every child's end sends one, and the exit line reports it already. */
 	if (event->kind == FT_EVENT_SIGNAL && event->signo == SIGCHLD &&

@@ -37,6 +37,15 @@ want_color(FILE *fp)
 	return isatty(fileno(fp));
 }
 
+bool
+output_shows_when_quiet(const struct ft_event *event, int quiet)
+{
+	if (!quiet)
+		return true;
+	return quiet == 1 &&
+	       (event->kind == FT_EVENT_HANG || event->kind == FT_EVENT_PAUSE);
+}
+
 static void
 fanout_begin(struct ft_output *out)
 {

@@ -58,7 +58,7 @@ struct ft_options {
 	const char *svg_path; /* --svg: an SVG picture, or NULL */
 	bool json;
 	bool wall_clock; /* -t: time of day instead of time since start */
-	int quiet; /* -q: no timeline; -qq: no tree either */
+	int quiet; /* -q: no timeline but hangs and pauses; -qq: nothing */
 	int verbose;
 	bool kill_on_exit;
 	bool detach_on_exit;

@@ -61,6 +61,13 @@ void output_free(struct ft_output *out);
  */
 bool output_files_distinct(const struct ft_options *opts, FILE *err);
 
+/*
+ * Returns true when the timeline shows event under -q as given quiet
+ * times: a hang report and a pause, which ask the user to act, speak
+ * under a single -q, as a warning would.
+ */
+bool output_shows_when_quiet(const struct ft_event *event, int quiet);
+
 struct ft_output *output_text_new(void);
 struct ft_output *output_json_new(void);
 /*
