@@ -75,6 +75,23 @@ non_executable_exits_126(void **state)
 	trace_result_free(&r);
 }
 
+/* A directory fails with EACCES; the message says what a shell says. */
+static void
+directory_is_named(void **state)
+{
+	const char *args[] = { test_tmpdir(), NULL };
+	struct trace_result r;
+	char expected[512];
+
+	(void)state;
+	assert_int_equal(forktrace_run(&r, args), 0);
+	assert_int_equal(r.exit_code, 126);
+	snprintf(expected, sizeof(expected),
+		 "forktrace: cannot run '%s': Is a directory\n", test_tmpdir());
+	assert_string_equal(r.err, expected);
+	trace_result_free(&r);
+}
+
 static void
 missing_interpreter_named(void **state)
 {
@@ -1073,6 +1090,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(missing_program_exits_127),
 		cmocka_unit_test(non_executable_exits_126),
+		cmocka_unit_test(directory_is_named),
 		cmocka_unit_test(missing_interpreter_named),
 		cmocka_unit_test(no_program_is_usage_error),
 		cmocka_unit_test(unknown_option_is_usage_error),

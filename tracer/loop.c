@@ -1559,6 +1559,7 @@ report_exec_error(const char *command, int err)
 {
 	char line[256];
 	bool shebang = false;
+	struct stat st;
 	FILE *fp;
 
 	if (err == ENOENT && strchr(command, '/')) {
@@ -1578,6 +1579,10 @@ report_exec_error(const char *command, int err)
 			  message_text(command), message_text(interpreter));
 		return;
 	}
+	/* execve() fails on a directory with EACCES, as on any non-file. */
+	if (err == EACCES && strchr(command, '/') && stat(command, &st) == 0 &&
+	    S_ISDIR(st.st_mode))
+		err = EISDIR;
 	errno = err;
 	perror_msg("cannot run '%s'", message_text(command));
 }
