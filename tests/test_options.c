@@ -885,6 +885,17 @@ options_hang_after_values(void **state)
 		assert_non_null(strstr(run.err, "\n" TRY_HELP));
 		parse_run_free(&run);
 	}
+	/* The message gives the range, whose top is not obvious. */
+	PARSE(&run, "--hang-after=1e7", "prog");
+	assert_non_null(strstr(run.err, "invalid --hang-after '1e7': expected "
+					"a number of seconds from 0 to "
+					"1000000, or 0 for none\n"));
+	parse_run_free(&run);
+	PARSE(&run, "--pause", "--pause-timeout=1e7", "prog");
+	assert_non_null(strstr(run.err,
+			       "invalid --pause-timeout '1e7': expected a "
+			       "number of seconds above 0, up to 1000000\n"));
+	parse_run_free(&run);
 }
 
 static void

@@ -361,6 +361,9 @@ parse_on_pause(struct ft_options *opts, const char *line, FILE *err)
 	return true;
 }
 
+/* The longest time an option takes: about 11 days */
+#define SECONDS_MAX 1000000
+
 static bool
 parse_pause_timeout(struct ft_options *opts, const char *text, FILE *err)
 {
@@ -369,11 +372,12 @@ parse_pause_timeout(struct ft_options *opts, const char *text, FILE *err)
 
 	errno = 0;
 	seconds = strtod(text, &end);
-	if (errno || end == text || *end || !(seconds > 0) || seconds > 1e6) {
+	if (errno || end == text || *end || !(seconds > 0) ||
+	    seconds > SECONDS_MAX) {
 		fprintf(err,
 			"forktrace: invalid --pause-timeout '%s': expected "
-			"a number of seconds above 0\n",
-			text);
+			"a number of seconds above 0, up to %d\n",
+			text, SECONDS_MAX);
 		return false;
 	}
 	opts->pause_timeout = seconds;
@@ -388,11 +392,12 @@ parse_hang_after(struct ft_options *opts, const char *text, FILE *err)
 
 	errno = 0;
 	seconds = strtod(text, &end);
-	if (errno || end == text || *end || !(seconds >= 0) || seconds > 1e6) {
+	if (errno || end == text || *end || !(seconds >= 0) ||
+	    seconds > SECONDS_MAX) {
 		fprintf(err,
 			"forktrace: invalid --hang-after '%s': expected "
-			"a number of seconds, or 0 for none\n",
-			text);
+			"a number of seconds from 0 to %d, or 0 for none\n",
+			text, SECONDS_MAX);
 		return false;
 	}
 	opts->hang_after = seconds;
