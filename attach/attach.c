@@ -157,6 +157,7 @@ adopt_child(struct tracer *t, pid_t parent, pid_t child)
 		gap.gap_start_ns = tracer_now(t);
 		procfs_read_program(child, &program);
 		event_set_program(&event, &program);
+		event.found_ended = true;
 		event.child = child;
 		event.former_tid = child;
 		tracer_emit(t, &event);

@@ -421,6 +421,65 @@ attach_leaderless_process_ends(void **state)
 	trace_result_free(&live.result);
 }
 
+/*
+ * A child that is a zombie at the attach is recorded as ended out of
+ * sight, with no program: a zombie has no argv left, and the parent's is
+ * not its own.
+ */
+static void
+attach_finds_zombie_child(void **state)
+{
+	struct live_trace live;
+	int in[2], out[2], status = 0;
+	char pid_text[16], line[8] = "";
+	json_t *record, *child;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(out), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		siginfo_t info;
+		pid_t zombie = fork();
+
+		if (zombie == 0)
+			_exit(7);
+		close(in[1]);
+		close(out[0]);
+		/* WNOWAIT leaves the zombie in place. */
+		if (zombie < 0 ||
+		    waitid(P_PID, (id_t)zombie, &info, WEXITED | WNOWAIT) ||
+		    write(out[1], "ready\n", 6) != 6 ||
+		    read(in[0], line, 1) != 1)
+			_exit(1);
+		waitpid(zombie, NULL, 0);
+		_exit(0);
+	}
+	close(in[0]);
+	close(out[1]);
+	assert_int_equal(read(out[0], line, 6), 6);
+	start_attach(&live, pid, pid_text);
+	assert_int_equal(write(in[1], "x", 1), 1);
+	live_trace_finish(&live);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(in[1]);
+	close(out[0]);
+
+	assert_false(live.result.timed_out);
+	assert_int_equal(live.result.exit_code, 0);
+	assert_int_equal(status, 0);
+	record = trace_process(&live.result, pid);
+	assert_non_null(record);
+	child = json_array_get(json_object_get(record, "children"), 0);
+	assert_non_null(child);
+	assert_true(json_is_true(json_object_get(child, "lost")));
+	assert_null(json_object_get(child, "argv"));
+	assert_string_equal(json_str(child, "comm"), json_str(record, "comm"));
+	trace_result_free(&live.result);
+}
+
 static void
 attach_traced_pid_names_tracer(void **state)
 {
@@ -616,6 +675,7 @@ main(void)
 		cmocka_unit_test(attach_missing_pid_fails),
 		cmocka_unit_test(attach_zombie_says_so),
 		cmocka_unit_test(attach_leaderless_process_ends),
+		cmocka_unit_test(attach_finds_zombie_child),
 		cmocka_unit_test(attach_traced_pid_names_tracer),
 		cmocka_unit_test(attach_pid_under_strace_fails),
 		cmocka_unit_test(attach_other_users_process_fails),

@@ -756,6 +756,47 @@ text_tree_detached_still_running(void **state)
 }
 
 /* A row whose lifetime is not known has a dash in its place, as in ps. */
+/*
+ * A zombie that -p found: the fork line says it had ended, no gap line
+ * follows, and the tree knows only its comm, not its lifetime.
+ */
+static void
+text_found_zombie(void **state)
+{
+	struct capture c = { 0 };
+	struct ft_event fork =
+		creation_event(FT_EVENT_FORK, ROOT_PID, 101, 1000000);
+	struct ft_event gap = make_event(FT_EVENT_GAP, 101, 1000000);
+	struct ft_event end = exit_event(ROOT_PID, ROOT_PID, 0, 3000000);
+	char *expected = NULL;
+	size_t expected_len = 0;
+	FILE *fp = open_memstream(&expected, &expected_len);
+
+	(void)state;
+	fork.adopted = fork.found_ended = true;
+	fork.comm = "true";
+	gap.gap_start_ns = 1000000;
+	gap.gap_ended = true;
+	capture_start(&c);
+	setup_root_sh(&c);
+	deliver(&c, &fork);
+	deliver(&c, &gap);
+	deliver(&c, &end);
+	capture_end(&c, 3000000);
+
+	fprintf(fp, "  0.001000 100 sh: fork 101 (found ended)\n");
+	fprintf(fp, "  0.003000 100 sh: exit 0 after 3.0ms\n");
+	fprintf(fp, "\nfamily of 2 processes in 0.003s:\n");
+	fprintf(fp, TREE_HEADER);
+	add_row(fp, "100 sh -c x", "    0.000s    3.0ms exit 0");
+	add_row(fp, "`-- 101 true",
+		"    0.001s        - ended while not traced");
+	fclose(fp);
+	assert_string_equal(c.text, expected);
+	free(expected);
+	capture_free(&c);
+}
+
 static void
 text_tree_paused_row_dash(void **state)
 {
@@ -810,7 +851,8 @@ text_tree_thread_count_and_rows(void **state)
 
 	fprintf(fp, "\nfamily of 1 process and 2 threads in 0.005s:\n");
 	fprintf(fp, TREE_HEADER);
-	add_row(fp, "100 sh -c x", "    0.000s    4.0ms still running, 2 threads");
+	add_row(fp, "100 sh -c x",
+		"    0.000s    4.0ms still running, 2 threads");
 	add_row(fp, "  thread 150", "    0.001s    2.0ms exit 4");
 	/* The detach let go of the thread without ending it. */
 	add_row(fp, "  thread 151", "    0.002s        - still running");
@@ -1181,6 +1223,7 @@ main(void)
 		cmocka_unit_test(text_tree_last_child_prefix),
 		cmocka_unit_test(text_tree_detached_still_running),
 		cmocka_unit_test(text_tree_paused_row_dash),
+		cmocka_unit_test(text_found_zombie),
 		cmocka_unit_test(text_tree_pads_wide_names_by_columns),
 		cmocka_unit_test(text_tree_thread_count_and_rows),
 		cmocka_unit_test(text_tree_thread_rows_only_verbose),

@@ -114,8 +114,16 @@ add_child(struct ft_family *family, struct ft_process *parent,
 	if (event->adopted) {
 		child->origin = FT_ORIGIN_ATTACHED;
 		/* Found through /proc: its program is the one it runs now. */
-		if (event->path)
+		if (event->path && !event->found_ended)
 			add_program(family, child, event);
+	}
+	if (event->found_ended) {
+		/* A zombie has no exe or cmdline left, only its comm. */
+		child->found_ended = true;
+		child->program = NULL;
+		if (event->comm)
+			snprintf(child->found_comm, sizeof(child->found_comm),
+				 "%s", event->comm);
 	}
 	if (parent->last_child)
 		parent->last_child->next_sibling = child;
@@ -375,5 +383,7 @@ process_comm(const struct ft_process *process)
 {
 	if (process->program && process->program->comm[0])
 		return process->program->comm;
+	if (process->found_comm[0])
+		return process->found_comm;
 	return "?";
 }

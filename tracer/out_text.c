@@ -242,7 +242,9 @@ add_event_text(const struct ft_output *out, struct strbuf *sb,
 		strbuf_addstr(sb, event_kind_name(event->kind));
 		strbuf_addch(sb, ' ');
 		add_int(sb, (int)event->child);
-		if (event->adopted)
+		if (event->found_ended)
+			strbuf_addstr(sb, " (found ended)");
+		else if (event->adopted)
 			strbuf_addstr(sb, " (found running)");
 		break;
 	case FT_EVENT_ATTACH:
@@ -464,6 +466,9 @@ text_event(struct ft_output *base, const struct ft_event *event,
 		return;
 	if (!output_shows_when_quiet(event, base->opts->quiet))
 		return;
+	/* The fork line of a zombie found in /proc said that it had ended. */
+	if (event->kind == FT_EVENT_GAP && process->found_ended)
+		return;
 	/* Every child's end sends one, and the exit line reports it already. */
 	if (event->kind == FT_EVENT_SIGNAL && event->signo == SIGCHLD &&
 	    !base->opts->verbose)
@@ -584,7 +589,9 @@ add_tree_rows(const struct ft_output *out, struct strbuf *sb,
 	strbuf_addch(sb, ' ');
 	add_fixed(sb, process->start_ns, 1000000u, 3, 9);
 	strbuf_addstr(sb, "s ");
-	add_lifetime(sb, process->ended || process->detached,
+	add_lifetime(sb,
+		     (process->ended || process->detached) &&
+			     !process->found_ended,
 		     end_ns - process->start_ns);
 	strbuf_addch(sb, ' ');
 	if (process->ended)

@@ -76,6 +76,7 @@ struct ft_event {
 
 	/* FT_EVENT_FORK of a child found through /proc after a gap */
 	bool adopted;
+	bool found_ended; /* and found a zombie: its program is unknown */
 	/*
 	 * FT_EVENT_FORK from a process with other threads: those threads,
 	 * which the child does not get, or NULL

@@ -58,6 +58,8 @@ struct ft_process {
 	bool stopped; /* in a group stop */
 	bool paused; /* handed over to a debugger */
 	bool lost; /* ended while forktrace was not tracing it */
+	bool found_ended; /* found a zombie: lifetime and program unknown */
+	char found_comm[16]; /* its comm then, where program is NULL */
 	int status; /* wait status, valid when ended */
 	int last_signo; /* the last signal delivered to it */
 	bool has_fatal_sender; /* fatal_sender sent the signal that killed it */
