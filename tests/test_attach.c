@@ -362,6 +362,28 @@ has_frame(const json_t *event, const char *function)
 }
 
 /*
+ * Attaches to pid once it writes "ready" to out, then lets it go on with
+ * a byte to in, and collects the trace and pid's wait status.
+ */
+static void
+attach_when_ready(struct live_trace *live, pid_t pid, int in[2], int out[2],
+		  int *status)
+{
+	char pid_text[16], line[8] = "";
+
+	close(in[0]);
+	close(out[1]);
+	assert_int_equal(read(out[0], line, 6), 6);
+	assert_string_equal(line, "ready\n");
+	start_attach(live, pid, pid_text);
+	assert_int_equal(write(in[1], "x", 1), 1);
+	live_trace_finish(live);
+	assert_int_equal(waitpid(pid, status, 0), pid);
+	close(in[1]);
+	close(out[0]);
+}
+
+/*
  * A process whose leader had exited before the attach: its program comes
  * from a live thread, and the end of its last thread is its own end.
  */
@@ -370,7 +392,6 @@ attach_leaderless_process_ends(void **state)
 {
 	struct live_trace live;
 	int in[2], out[2], status = 0;
-	char pid_text[16], line[16] = "";
 	json_t *attach, *record, *fork_event;
 	pid_t pid;
 
@@ -390,17 +411,8 @@ attach_leaderless_process_ends(void **state)
 		      "--wait-stdin", (char *)NULL);
 		_exit(127);
 	}
-	close(in[0]);
-	close(out[1]);
 	/* "ready" comes once the leader is a zombie. */
-	assert_int_equal(read(out[0], line, 6), 6);
-	assert_string_equal(line, "ready\n");
-	start_attach(&live, pid, pid_text);
-	assert_int_equal(write(in[1], "x", 1), 1);
-	live_trace_finish(&live);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	close(in[1]);
-	close(out[0]);
+	attach_when_ready(&live, pid, in, out, &status);
 
 	assert_false(live.result.timed_out);
 	assert_int_equal(live.result.exit_code, 0);
@@ -431,7 +443,7 @@ attach_finds_zombie_child(void **state)
 {
 	struct live_trace live;
 	int in[2], out[2], status = 0;
-	char pid_text[16], line[8] = "";
+	char line[8] = "";
 	json_t *record, *child;
 	pid_t pid;
 
@@ -457,15 +469,7 @@ attach_finds_zombie_child(void **state)
 		waitpid(zombie, NULL, 0);
 		_exit(0);
 	}
-	close(in[0]);
-	close(out[1]);
-	assert_int_equal(read(out[0], line, 6), 6);
-	start_attach(&live, pid, pid_text);
-	assert_int_equal(write(in[1], "x", 1), 1);
-	live_trace_finish(&live);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	close(in[1]);
-	close(out[0]);
+	attach_when_ready(&live, pid, in, out, &status);
 
 	assert_false(live.result.timed_out);
 	assert_int_equal(live.result.exit_code, 0);
