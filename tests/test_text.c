@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "forktrace/family.h"
 #include "forktrace/hang.h"
@@ -135,6 +136,27 @@ check_one_line(const struct ft_options *opts, const struct ft_event *event,
 }
 
 static const struct ft_options plain_opts = { 0 };
+
+/* forktrace's own pid is named as forktrace: it passed the signal on. */
+static void
+text_signal_passed_on(void **state)
+{
+	struct ft_event event = signal_event(ROOT_PID, SIGTERM, SI_USER, 2000);
+	char expected_line[96];
+
+	(void)state;
+	event.has_sender = true;
+	event.sender_pid = getpid();
+	check_one_line(&plain_opts, &event,
+		       "  0.000002 100 sh: signal SIGTERM passed on by "
+		       "forktrace\n");
+	event.sender_pid = getpid() + 1;
+	event.sender_uid = 7;
+	snprintf(expected_line, sizeof(expected_line),
+		 "  0.000002 100 sh: signal SIGTERM from %d (uid 7)\n",
+		 (int)getpid() + 1);
+	check_one_line(&plain_opts, &event, expected_line);
+}
 
 static void
 text_fork_line(void **state)
@@ -1199,6 +1221,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(text_fork_line),
+		cmocka_unit_test(text_signal_passed_on),
 		cmocka_unit_test(text_vfork_and_thread_lines),
 		cmocka_unit_test(text_stripped_startup_left_out),
 		cmocka_unit_test(text_child_line_indented),

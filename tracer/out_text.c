@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "forktrace/escape.h"
 #include "forktrace/handoff.h"
@@ -195,7 +196,10 @@ add_signal(const struct ft_output *out, struct strbuf *sb,
 
 	strbuf_addstr(sb, "signal ");
 	add_colored(out, sb, COLOR_YELLOW, signal_name(event->signo, name));
-	if (event->has_sender) {
+	/* A signal to forktrace that it passed on to the program */
+	if (event->has_sender && event->sender_pid == getpid()) {
+		strbuf_addstr(sb, " passed on by forktrace");
+	} else if (event->has_sender) {
 		strbuf_addstr(sb, " from ");
 		add_int(sb, (int)event->sender_pid);
 		strbuf_addstr(sb, " (uid ");
