@@ -677,6 +677,52 @@ family_detach_forgets_process(void **state)
 	family_free(family);
 }
 
+/* A paused child's end under a debugger, as its parent's SIGCHLD told. */
+static struct ft_event
+child_end_signal(pid_t child, int status, uint64_t time_ns)
+{
+	struct ft_event event = make_event(FT_EVENT_SIGNAL, ROOT_PID, time_ns);
+
+	event.signo = SIGCHLD;
+	event.si_code = CLD_EXITED;
+	event.has_sender = true;
+	event.sender_pid = child;
+	event.child_ended = true;
+	event.child_status = status;
+	return event;
+}
+
+static void
+family_untraced_end_from_sigchld(void **state)
+{
+	struct ft_family *family = family_new();
+	struct ft_process *root =
+		family_add_root(family, ROOT_PID, FT_ORIGIN_ROOT, 0);
+	struct ft_event gap = make_event(FT_EVENT_GAP, 101, 80);
+	struct ft_event end = child_end_signal(101, 3 << 8, 60);
+	struct ft_process *child;
+
+	(void)state;
+	apply_creation(family, FT_EVENT_FORK, ROOT_PID, 101, 1);
+	apply_creation(family, FT_EVENT_FORK, ROOT_PID, 102, 2);
+	assert_true(apply_simple(family, FT_EVENT_PAUSE, 101, 10));
+	/* The SIGCHLD comes first, then forktrace finds the child gone. */
+	assert_true(family_apply(family, &end));
+	gap.gap_start_ns = 10;
+	gap.gap_ended = true;
+	assert_true(family_apply(family, &gap));
+	child = root->first_child;
+	assert_true(child->ended && child->ended_untraced && child->lost);
+	assert_int_equal(child->status, 3 << 8);
+	assert_int_equal(child->end_ns, 60);
+
+	/* A traced child's end is its own exit event's, never the signal's. */
+	end = child_end_signal(102, 9 << 8, 90);
+	assert_true(family_apply(family, &end));
+	assert_false(child->next_sibling->ended);
+	family_free(family);
+}
+
 static void
 family_pid_reuse_adds_second_record(void **state)
 {
@@ -837,6 +883,7 @@ main(void)
 		cmocka_unit_test(family_continue_without_stop_false),
 		cmocka_unit_test(family_exit_clears_stopped),
 		cmocka_unit_test(family_detach_forgets_process),
+		cmocka_unit_test(family_untraced_end_from_sigchld),
 		cmocka_unit_test(family_pid_reuse_adds_second_record),
 		cmocka_unit_test(family_pid_reuse_other_parent),
 		cmocka_unit_test(family_pid_reuse_of_thread_tid),

@@ -778,6 +778,47 @@ text_tree_detached_still_running(void **state)
 }
 
 /* A row whose lifetime is not known has a dash in its place, as in ps. */
+/* A paused child that a debugger ran to its end, seen by its parent. */
+static void
+text_tree_untraced_end(void **state)
+{
+	struct capture c = { .opts = { .quiet = 1 } };
+	struct ft_event events[] = {
+		creation_event(FT_EVENT_FORK, ROOT_PID, 101, 1000000),
+		make_event(FT_EVENT_PAUSE, 101, 1000000),
+		signal_event(ROOT_PID, SIGCHLD, CLD_EXITED, 2000000),
+		make_event(FT_EVENT_GAP, 101, 2500000),
+		exit_event(ROOT_PID, ROOT_PID, 0, 3000000),
+	};
+	char *expected = NULL;
+	size_t expected_len = 0, i;
+	FILE *fp = open_memstream(&expected, &expected_len);
+
+	(void)state;
+	events[1].pause_point = "fork";
+	events[2].has_sender = true;
+	events[2].sender_pid = 101;
+	events[2].child_ended = true;
+	events[2].child_status = 3 << 8;
+	events[3].gap_start_ns = 1000000;
+	events[3].gap_ended = true;
+	capture_start(&c);
+	setup_root_sh(&c);
+	for (i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+		setup_event(&c, &events[i]);
+	capture_end(&c, 3000000);
+
+	fprintf(fp, "family of 2 processes in 0.003s:\n");
+	fprintf(fp, TREE_HEADER);
+	add_row(fp, "100 sh -c x", "    0.000s    3.0ms exit 0");
+	add_row(fp, "`-- 101 sh",
+		"    0.001s    1.0ms exit 3, not traced at its end");
+	fclose(fp);
+	assert_string_equal(c.text, expected);
+	free(expected);
+	capture_free(&c);
+}
+
 /*
  * A zombie that -p found: the fork line says it had ended, no gap line
  * follows, and the tree knows only its comm, not its lifetime.
@@ -1247,6 +1288,7 @@ main(void)
 		cmocka_unit_test(text_tree_detached_still_running),
 		cmocka_unit_test(text_tree_paused_row_dash),
 		cmocka_unit_test(text_found_zombie),
+		cmocka_unit_test(text_tree_untraced_end),
 		cmocka_unit_test(text_tree_pads_wide_names_by_columns),
 		cmocka_unit_test(text_tree_thread_count_and_rows),
 		cmocka_unit_test(text_tree_thread_rows_only_verbose),

@@ -238,6 +238,27 @@ add_program(struct ft_family *family, struct ft_process *process,
 		end_thread(family, process, former, 0, event->time_ns);
 }
 
+/*
+ * Takes the end of a child that forktrace was not tracing, a paused one
+ * that a debugger let run to its end or one lost that way, from the
+ * SIGCHLD that its parent got.
+ */
+static void
+note_untraced_end(struct ft_process *parent, const struct ft_event *event)
+{
+	struct ft_process *child, *found = NULL;
+
+	for (child = parent->first_child; child; child = child->next_sibling)
+		if (child->pid == event->sender_pid)
+			found = child;
+	if (!found || found->ended || !(found->paused || found->lost))
+		return;
+	found->ended = found->ended_untraced = true;
+	found->status = event->child_status;
+	if (!found->lost)
+		found->end_ns = event->time_ns;
+}
+
 static bool
 apply_exit(struct ft_family *family, struct ft_process *process,
 	   const struct ft_event *event)
@@ -282,6 +303,8 @@ family_apply(struct ft_family *family, const struct ft_event *event)
 	case FT_EVENT_EXIT:
 		return apply_exit(family, process, event);
 	case FT_EVENT_SIGNAL:
+		if (event->child_ended)
+			note_untraced_end(process, event);
 		process->last_signo = event->signo;
 		process->has_fatal_sender = event->has_sender;
 		process->fatal_sender = event->sender_pid;
@@ -314,7 +337,10 @@ family_apply(struct ft_family *family, const struct ft_event *event)
 		if (event->gap_ended) {
 			process->paused = false;
 			process->lost = true;
-			forget_process(family, process, event->time_ns);
+			forget_process(family, process,
+				       process->ended_untraced
+					       ? process->end_ns
+					       : event->time_ns);
 		}
 		return true;
 	case FT_EVENT_DEBUGGER_ATTACH:

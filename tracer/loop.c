@@ -828,6 +828,26 @@ quit_key_pressed(const struct tracer *t)
 	       atomic_load(&taking) || signal_waiting(SIGQUIT);
 }
 
+/* Reads a SIGCHLD's report of a child's end as a wait status. */
+static void
+set_child_status(struct ft_event *event, const siginfo_t *si)
+{
+	event->child_ended = true;
+	switch (si->si_code) {
+	case CLD_EXITED:
+		event->child_status = (si->si_status & 0xff) << 8;
+		break;
+	case CLD_KILLED:
+		event->child_status = si->si_status & 0x7f;
+		break;
+	case CLD_DUMPED:
+		event->child_status = (si->si_status & 0x7f) | 0x80;
+		break;
+	default:
+		event->child_ended = false;
+	}
+}
+
 static void
 handle_signal(struct tracer *t, struct task *task, int signo)
 {
@@ -849,6 +869,8 @@ handle_signal(struct tracer *t, struct task *task, int signo)
 			event.has_addr = true;
 			event.fault_addr = (uint64_t)(uintptr_t)si.si_addr;
 		}
+		if (signo == SIGCHLD)
+			set_child_status(&event, &si);
 	}
 	if (task->tgid == t->root_pid && signo <= 64)
 		t->root_signal_ns[signo] = tracer_now(t);

@@ -307,9 +307,9 @@ json_process(const struct ft_process *process)
 				    json_seconds(process->end_ns));
 	if (process->ended)
 		json_add_status(object, process->status);
-	else if (process->lost)
+	if (process->lost)
 		json_object_set_new(object, "lost", json_true());
-	else
+	else if (!process->ended)
 		json_object_set_new(object, "detached", json_true());
 	if (process->deadlocked)
 		json_object_set_new(object, "deadlock_cause",

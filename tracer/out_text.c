@@ -598,9 +598,11 @@ add_tree_rows(const struct ft_output *out, struct strbuf *sb,
 			     !process->found_ended,
 		     end_ns - process->start_ns);
 	strbuf_addch(sb, ' ');
-	if (process->ended)
+	if (process->ended) {
 		add_end(out, sb, process->status);
-	else if (process->lost)
+		if (process->ended_untraced)
+			strbuf_addstr(sb, ", not traced at its end");
+	} else if (process->lost)
 		add_colored(out, sb, COLOR_YELLOW, "ended while not traced");
 	else if (process->paused)
 		add_colored(out, sb, COLOR_YELLOW, "still paused");

@@ -70,6 +70,9 @@ struct ft_event {
 	uid_t sender_uid;
 	bool has_addr; /* fault_addr is valid */
 	uint64_t fault_addr;
+	/* A SIGCHLD for a child's end: that child's wait status */
+	bool child_ended;
+	int child_status;
 
 	/* The thread's stack, where --stacks asked for one, or NULL */
 	const struct ft_stack *stack;

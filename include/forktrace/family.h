@@ -58,6 +58,11 @@ struct ft_process {
 	bool stopped; /* in a group stop */
 	bool paused; /* handed over to a debugger */
 	bool lost; /* ended while forktrace was not tracing it */
+	/*
+	 * Its end, as the SIGCHLD to its parent told: ended and status are
+	 * set, though forktrace was not tracing it then
+	 */
+	bool ended_untraced;
 	bool found_ended; /* found a zombie: lifetime and program unknown */
 	char found_comm[16]; /* its comm then, where program is NULL */
 	int status; /* wait status, valid when ended */
