@@ -570,6 +570,42 @@ waits_ending_by_themselves(void **state)
 	wait_graph_free(&graph);
 }
 
+/*
+ * pause() ends only when a handler runs: with none but glibc's own, the
+ * thread is stuck; with a handler for SIGUSR1, a signal from anyone can
+ * end it.  sigwaitinfo() waits for blocked signals, which anyone may send.
+ */
+static void
+pause_without_handlers_is_stuck(void **state)
+{
+	struct ft_wait_graph graph = { 0 };
+	struct ft_wait pause_wait = { .kind = FT_WAIT_SIGNAL };
+	struct ft_wait_process *p = member(&graph, 90, 1, "holder");
+	struct ft_wait_thread *t;
+	struct ft_hang_report *r;
+
+	(void)state;
+	blocked(p, 90, &pause_wait);
+	p->caught_signals = 1ull << 31 | 1ull << 32; /* signals 32 and 33 */
+	r = explain(&graph, 90);
+	assert_true(r->deadlock);
+	assert_int_equal(r->cause, FT_HANG_NO_WAKER);
+	hang_report_free(r);
+
+	p->caught_signals |= 1ull << (SIGUSR1 - 1);
+	r = explain(&graph, 90);
+	assert_false(r->deadlock);
+	hang_report_free(r);
+
+	p->caught_signals = 0;
+	t = &p->threads[0];
+	t->facts.syscall_nr = SYS_rt_sigtimedwait;
+	r = explain(&graph, 90);
+	assert_false(r->deadlock);
+	hang_report_free(r);
+	wait_graph_free(&graph);
+}
+
 static void
 outside_and_timed_waits_are_no_deadlock(void **state)
 {
@@ -836,6 +872,7 @@ main(void)
 		cmocka_unit_test(other_threads_can_wake_a_futex),
 		cmocka_unit_test(wait_for_child_on_full_pipe_is_a_cycle),
 		cmocka_unit_test(running_child_or_reader_is_no_deadlock),
+		cmocka_unit_test(pause_without_handlers_is_stuck),
 		cmocka_unit_test(outside_and_timed_waits_are_no_deadlock),
 		cmocka_unit_test(waits_ending_by_themselves),
 		cmocka_unit_test(dead_writer_is_named),

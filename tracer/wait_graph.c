@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "forktrace/hang.h"
 #include "forktrace/xmalloc.h"
@@ -249,6 +250,17 @@ wait_joined_owner(const struct ft_wait_graph *graph,
 	return wait_thread_owner(graph, p, (pid_t)wait->futex_word);
 }
 
+/* A signal's bit in a mask such as SigCgt */
+#define SIGNAL_BIT(signo) (1ull << ((signo)-1))
+/*
+ * The two real-time signals below SIGRTMIN that glibc keeps for thread
+ * cancellation and setuid() across threads: no program sends them.
+ */
+#define GLIBC_SIGNALS (SIGNAL_BIT(32) | SIGNAL_BIT(33))
+/* The signals of the timers that setitimer() and alarm() set */
+#define TIMER_SIGNALS \
+	(SIGNAL_BIT(SIGALRM) | SIGNAL_BIT(SIGVTALRM) | SIGNAL_BIT(SIGPROF))
+
 /*
  * Adds the wakers that a signal handler brings: a handler may write to
  * any pipe or post any semaphore.  SIGCHLD comes when a child ends, so
@@ -259,14 +271,12 @@ static void
 add_signal_wakers(const struct ft_wait_graph *graph,
 		  const struct ft_wait_process *process, struct ft_wakers *w)
 {
-	const uint64_t timers = 1ull << (SIGALRM - 1) |
-				1ull << (SIGVTALRM - 1) | 1ull << (SIGPROF - 1);
 	size_t i;
 
-	if ((process->caught_signals & timers) ||
+	if ((process->caught_signals & TIMER_SIGNALS) ||
 	    (process->caught_signals && process->posix_timers))
 		w->outside = true;
-	if (!(process->caught_signals & 1ull << (SIGCHLD - 1)))
+	if (!(process->caught_signals & SIGNAL_BIT(SIGCHLD)))
 		return;
 	for (i = 0; i < graph->count; i++)
 		if (child_matches(process, &graph->processes[i], -1))
@@ -339,6 +349,18 @@ wait_find_wakers(const struct ft_wait_graph *graph,
 			}
 		if (!w->count)
 			w->outside = true; /* a child forktrace does not see */
+		return;
+	case FT_WAIT_SIGNAL:
+		/*
+		 * pause() and sigsuspend() end only when a handler runs:
+		 * the signal wakers above, or a signal from anywhere to a
+		 * handler of another kind.  sigwaitinfo() takes its signals
+		 * blocked, and anyone may send them.
+		 */
+		if (thread->facts.syscall_nr == SYS_rt_sigtimedwait ||
+		    (process->caught_signals &
+		     ~(SIGNAL_BIT(SIGCHLD) | TIMER_SIGNALS | GLIBC_SIGNALS)))
+			w->outside = true;
 		return;
 	case FT_WAIT_READ:
 	case FT_WAIT_WRITE:
