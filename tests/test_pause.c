@@ -396,6 +396,24 @@ pause_timeout_resumes_child(void **state)
 	trace_result_free(&r);
 }
 
+/* The program's own exec of another program is no new child's. */
+static void
+program_exec_not_paused(void **state)
+{
+	const char *options[] = { "--pause=exec", "--pause-timeout=5", NULL };
+	const char *command[] = { "/bin/sh", "-c", "exec /bin/sh -c 'exit 3'",
+				  NULL };
+	struct trace_result r;
+
+	(void)state;
+	assert_int_equal(trace_run(&r, options, command), 0);
+	assert_false(r.timed_out);
+	assert_int_equal(r.exit_code, 3);
+	assert_int_equal(trace_count(&r, "exec", 0), 2);
+	assert_int_equal(trace_count(&r, "pause", 0), 0);
+	trace_result_free(&r);
+}
+
 /* Under -q a pause still says how to attach, and -qq says nothing. */
 static void
 quiet_keeps_pause_lines(void **state)
@@ -458,6 +476,7 @@ main(void)
 		cmocka_unit_test(vfork_child_held_at_exec),
 		cmocka_unit_test(interrupt_lists_paused_children),
 		cmocka_unit_test(pause_timeout_resumes_child),
+		cmocka_unit_test(program_exec_not_paused),
 		cmocka_unit_test(quiet_keeps_pause_lines),
 		cmocka_unit_test(pause_options_need_pause),
 	};

@@ -752,7 +752,8 @@ handle_exec(struct tracer *t, struct task *task)
 				  .pid = task->tgid,
 				  .tid = task->tid };
 	unsigned long former = task->tid;
-	bool pause_at_exec, first_root_exec, resumed;
+	bool pause_at_exec, resumed;
+	const struct ft_process *process;
 	struct procfs_program program = { 0 };
 	struct exec_mark mark;
 
@@ -768,7 +769,6 @@ handle_exec(struct tracer *t, struct task *task)
 	if (t->unannounced_count)
 		announce_forks_lost_to_exec(t, task->tgid);
 	pause_at_exec = task->flags & TASK_PAUSE_AT_EXEC;
-	first_root_exec = task->tid == t->root_pid && !t->root_execed;
 	task->flags = 0;
 	if (task->tid == t->root_pid)
 		t->root_execed = true;
@@ -797,8 +797,10 @@ handle_exec(struct tracer *t, struct task *task)
 		pause_hand_over(t, task, "exec",
 				"a vfork child is held at its exec, since its "
 				"parent waits for it");
-	} else if (t->opts->pause == FT_PAUSE_EXEC && !first_root_exec &&
-		   pause_applies(t, family_process(t->family, task->tgid))) {
+	} else if (t->opts->pause == FT_PAUSE_EXEC &&
+		   (process = family_process(t->family, task->tgid)) &&
+		   process->parent && pause_applies(t, process)) {
+		/* A root, the program or a process -p named, is no child. */
 		pause_hand_over(t, task, "exec", NULL);
 	} else {
 		tracer_release(t, task, 0);
