@@ -815,6 +815,59 @@ self_stopped_program_stops_tracer(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/*
+ * A program that moves to a process group of its own and stops there:
+ * the shell's fg continues forktrace's group, and forktrace continues
+ * the program's.  A forktrace that did not would leave the job stopped,
+ * so the wait is bounded, and killing forktrace then ends the program
+ * too: its group, orphaned, gets SIGHUP.
+ */
+static void
+program_in_own_group_continues_with_fg(void **state)
+{
+	static const char program[] = "import os, signal\n"
+				      "os.setpgid(0, 0)\n"
+				      "os.kill(os.getpid(), signal.SIGSTOP)\n"
+				      "os._exit(4)\n";
+	struct timespec bound = { TRACE_TIMEOUT, 0 };
+	sigset_t chld, old;
+	pid_t pid, done = 0;
+	int status = 0;
+
+	(void)state;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		setpgid(0, 0);
+		execl(FT_BUILD_DIR "/forktrace", "forktrace", "-qq",
+		      "/usr/bin/python3", "-c", program, (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	while ((done = waitpid(pid, &status, WUNTRACED | WNOHANG)) == 0 &&
+	       sigtimedwait(&chld, NULL, &bound) == SIGCHLD)
+		;
+	assert_int_equal(done, pid);
+	assert_true(WIFSTOPPED(status));
+	/* fg */
+	kill(-pid, SIGCONT);
+	while ((done = waitpid(pid, &status, WNOHANG)) == 0 &&
+	       sigtimedwait(&chld, NULL, &bound) == SIGCHLD)
+		;
+	if (done != pid) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	assert_int_equal(done, pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 4);
+}
+
 /* Reads one line from fd, a byte at a time, into line; NUL-terminated. */
 static void
 read_line(int fd, char *line, size_t size)
@@ -1114,6 +1167,7 @@ main(void)
 		cmocka_unit_test(tracer_death_spares_family),
 		cmocka_unit_test(kill_on_exit_kills_family),
 		cmocka_unit_test(self_stopped_program_stops_tracer),
+		cmocka_unit_test(program_in_own_group_continues_with_fg),
 		cmocka_unit_test(tstp_handler_needs_one_fg),
 		cmocka_unit_test(self_stopped_program_continued_alone),
 		cmocka_unit_test(self_stop_with_member_running),

@@ -934,6 +934,32 @@ count_running(pid_t pid, void *value, void *data)
  * process outside the family sent stops the program alone, so that a
  * SIGCONT to the program alone continues it, as without forktrace.
  */
+/*
+ * Continues the program's process group after forktrace, stopped with
+ * the program, was continued.  The shell's fg continues forktrace's
+ * group, and a program that moved to a group of its own is out of its
+ * reach; without forktrace, that group would be the job.  A program
+ * that something else continued meanwhile is left alone.
+ */
+static void
+continue_root_elsewhere(struct tracer *t)
+{
+	const struct ft_process *root;
+	pid_t group = getpgid(t->root_pid);
+
+	if (group < 0 || group == getpgrp())
+		return;
+	/* The program's own continue may be waiting to be read. */
+	tracer_drain_waits(t);
+	root = family_process(t->family, t->root_pid);
+	if (!root || !root->stopped)
+		return;
+	if (group == t->root_pid)
+		kill(-group, SIGCONT);
+	else
+		kill(t->root_pid, SIGCONT);
+}
+
 static void
 stop_with_root(struct tracer *t)
 {
@@ -968,6 +994,7 @@ stop_with_root(struct tracer *t)
 		/* SIGSTOP cannot be blocked; the others stop by default. */
 		raise(signo == SIGSTOP ? SIGSTOP : signo);
 	}
+	continue_root_elsewhere(t);
 	t->root_stop_followed = false;
 }
 
