@@ -512,6 +512,17 @@ running_child_or_reader_is_no_deadlock(void **state)
 	assert_int_equal(r->related[0], 61);
 	hang_report_free(r);
 
+	/* A stopped child is no running one: only a SIGCONT goes on. */
+	child->threads[0].facts.state = 'T';
+	r = explain(&graph, 60);
+	assert_false(r->deadlock);
+	assert_string_equal(r->message,
+			    "waiting: it waits in wait4() for any child; 61 "
+			    "(busy), which is stopped, can end it once "
+			    "continued");
+	hang_report_free(r);
+	child->threads[0].facts.state = 'R';
+
 	/* A writer whose reader runs. */
 	add_pipe_end(child, 1, 888, true);
 	blocked(child, 63, &write_wait);

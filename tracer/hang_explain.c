@@ -685,6 +685,19 @@ process_deadlocked(const struct ft_wait_process *p)
 	return p->thread_count > 0;
 }
 
+/* Returns true when every thread of p is in a stop, a job-control one. */
+static bool
+process_stopped(const struct ft_wait_process *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->thread_count; i++)
+		if (p->threads[i].facts.state != 'T' &&
+		    p->threads[i].facts.state != 't')
+			return false;
+	return p->thread_count > 0;
+}
+
 /* Returns true when a thread of p is not blocked in a system call. */
 static bool
 process_running(const struct ft_wait_process *p)
@@ -734,10 +747,14 @@ add_waker_words(struct ft_hang_report *report, struct strbuf *sb,
 			continue;
 		strbuf_addstr(sb, shown++ ? ", or " : "; ");
 		add_process_name(sb, graph, q->pid);
-		strbuf_addstr(sb, process_running(q)
-					  ? ", which is running, can end it"
-					  : ", which waits but is not "
-					    "deadlocked, can end it");
+		if (process_stopped(q))
+			strbuf_addstr(sb, ", which is stopped, can end it "
+					  "once continued");
+		else if (process_running(q))
+			strbuf_addstr(sb, ", which is running, can end it");
+		else
+			strbuf_addstr(sb, ", which waits but is not "
+					  "deadlocked, can end it");
 	}
 	if (w.outside && !shown)
 		strbuf_addstr(sb, t->wait.kind == FT_WAIT_CHILD
