@@ -60,7 +60,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	strbuf_reset(&sb);
 	escape_args(&sb, s, len, width);
 	check_printable(&sb);
-	if (width && sb.len > (width > 3 ? width : 3))
+	/* The width counts terminal columns: a character may take two. */
+	if (width && text_columns(sb.buf, sb.len) > (width > 3 ? width : 3))
 		abort();
 
 	strbuf_release(&sb);
