@@ -155,6 +155,8 @@ adopt_child(struct tracer *t, pid_t parent, pid_t child)
 		    family_find_any(t->family, child))
 			return false;
 		gap.gap_start_ns = tracer_now(t);
+		gap.gap_status_known =
+			procfs_read_exit_code(child, &gap.status) == 0;
 		procfs_read_program(child, &program);
 		event_set_program(&event, &program);
 		event.found_ended = true;

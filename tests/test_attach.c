@@ -435,8 +435,8 @@ attach_leaderless_process_ends(void **state)
 
 /*
  * A child that is a zombie at the attach is recorded as ended out of
- * sight, with no program: a zombie has no argv left, and the parent's is
- * not its own.
+ * sight, with its exit status and no program: a zombie has no argv left,
+ * and the parent's is not its own.
  */
 static void
 attach_finds_zombie_child(void **state)
@@ -479,6 +479,8 @@ attach_finds_zombie_child(void **state)
 	child = json_array_get(json_object_get(record, "children"), 0);
 	assert_non_null(child);
 	assert_true(json_is_true(json_object_get(child, "lost")));
+	/* A zombie's exit code is in its /proc/PID/stat. */
+	assert_int_equal(json_int(child, "exit_code"), 7);
 	assert_null(json_object_get(child, "argv"));
 	assert_string_equal(json_str(child, "comm"), json_str(record, "comm"));
 	trace_result_free(&live.result);

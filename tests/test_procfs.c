@@ -67,6 +67,25 @@ check_no_field(const char *text, const char *key)
 	assert_false(found);
 }
 
+/* The wait status of a zombie, with a command name full of spaces. */
+static void
+procfs_exit_code_field(void **state)
+{
+	static const char zombie[] =
+		"4242 (a) b (c) Z 1 4242 4242 0 -1 4227596 56 0 0 0 0 0 0 0 "
+		"20 0 1 0 123 0 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 "
+		"0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 1792\n";
+	int status = -1;
+
+	(void)state;
+	assert_int_equal(procfs_parse_exit_code(zombie, &status), 0);
+	assert_int_equal(status, 7 << 8);
+	/* An older kernel's shorter line has no such field. */
+	assert_int_equal(procfs_parse_exit_code("1 (x) S 0 1 1\n", &status),
+			 -1);
+	assert_int_equal(procfs_parse_exit_code("garbage", &status), -1);
+}
+
 static void
 procfs_status_reads_numeric_fields(void **state)
 {
@@ -527,6 +546,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(procfs_thread_of_own_process),
 		cmocka_unit_test(procfs_thread_of_other_process),
 		cmocka_unit_test(procfs_read_comm_thread_name),
+		cmocka_unit_test(procfs_exit_code_field),
 	};
 
 	self_argc = argc;

@@ -337,6 +337,10 @@ family_apply(struct ft_family *family, const struct ft_event *event)
 		if (event->gap_ended) {
 			process->paused = false;
 			process->lost = true;
+			if (event->gap_status_known) {
+				process->ended = process->ended_untraced = true;
+				process->status = event->status;
+			}
 			forget_process(family, process,
 				       process->ended_untraced
 					       ? process->end_ns

@@ -243,6 +243,50 @@ procfs_is_thread_of(pid_t tgid, pid_t tid)
 	return access(path, F_OK) == 0;
 }
 
+int
+procfs_parse_exit_code(const char *stat, int *status)
+{
+	const char *p = strrchr(stat, ')');
+	char *end;
+	long value;
+	int field;
+
+	if (!p)
+		return -1;
+	/* Field 3, the state, follows the command's closing parenthesis. */
+	p++;
+	for (field = 3; field <= 52; field++) {
+		while (*p == ' ')
+			p++;
+		if (!*p || *p == '\n')
+			return -1;
+		if (field == 52)
+			break;
+		p += strcspn(p, " \n");
+	}
+	errno = 0;
+	value = strtol(p, &end, 10);
+	if (end == p || errno || value < 0 || value > 0xffff)
+		return -1;
+	*status = (int)value;
+	return 0;
+}
+
+int
+procfs_read_exit_code(pid_t pid, int *status)
+{
+	char path[64], *text;
+	size_t len;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (procfs_read_file(path, &text, &len) < 0)
+		return -1;
+	ret = procfs_parse_exit_code(text, status);
+	free(text);
+	return ret;
+}
+
 bool
 procfs_is_zombie(pid_t tid)
 {

@@ -59,4 +59,14 @@ bool procfs_is_thread_of(pid_t tgid, pid_t tid);
  */
 bool procfs_is_zombie(pid_t tid);
 
+/*
+ * Reads a zombie's wait status, the exit_code field (the 52nd) of the
+ * text of /proc/PID/stat, into status.  Returns 0, or -1 when the text
+ * has no such field.
+ */
+int procfs_parse_exit_code(const char *stat, int *status);
+
+/* The same, read from /proc/PID/stat */
+int procfs_read_exit_code(pid_t pid, int *status);
+
 #endif
