@@ -860,8 +860,9 @@ options_hang_after_values(void **state)
 		{ "--hang-after=1e3", 1000 },
 	};
 	static const char *const bad[] = {
-		"--hang-after=-1", "--hang-after=abc", "--hang-after=",
-		"--hang-after=2s", "--hang-after=nan", "--hang-after=1e7",
+		"--hang-after=-1",   "--hang-after=abc",  "--hang-after=",
+		"--hang-after=2s",   "--hang-after=nan",  "--hang-after=1e7",
+		"--hang-after=0x10", "--hang-after=1e-9", "--hang-after=inf",
 	};
 	struct parse_run run;
 	size_t i;
@@ -885,16 +886,20 @@ options_hang_after_values(void **state)
 		assert_non_null(strstr(run.err, "\n" TRY_HELP));
 		parse_run_free(&run);
 	}
-	/* The message gives the range, whose top is not obvious. */
+	/* The message gives the range, whose ends are not obvious. */
 	PARSE(&run, "--hang-after=1e7", "prog");
 	assert_non_null(strstr(run.err, "invalid --hang-after '1e7': expected "
-					"a number of seconds from 0 to "
+					"a number of seconds from 0.001 to "
 					"1000000, or 0 for none\n"));
 	parse_run_free(&run);
-	PARSE(&run, "--pause", "--pause-timeout=1e7", "prog");
+	PARSE(&run, "--pause", "--pause-timeout=1e-300", "prog");
 	assert_non_null(strstr(run.err,
-			       "invalid --pause-timeout '1e7': expected a "
-			       "number of seconds above 0, up to 1000000\n"));
+			       "invalid --pause-timeout '1e-300': expected a "
+			       "number of seconds from 0.001 to 1000000\n"));
+	parse_run_free(&run);
+	PARSE(&run, "--pause", "--pause-match=", "prog");
+	assert_non_null(strstr(run.err, "invalid --pause-match '': expected "
+					"a pattern\n"));
 	parse_run_free(&run);
 }
 

@@ -361,47 +361,51 @@ parse_on_pause(struct ft_options *opts, const char *line, FILE *err)
 	return true;
 }
 
-/* The longest time an option takes: about 11 days */
+/* The shortest and the longest time an option takes: 1 ms, 11 days */
+#define SECONDS_MIN 0.001
 #define SECONDS_MAX 1000000
+
+/*
+ * Reads a decimal number of seconds from SECONDS_MIN to SECONDS_MAX, or
+ * 0 where zero_ok.  Returns false, having printed why, for anything else.
+ */
+static bool
+parse_seconds(const char *option, const char *text, bool zero_ok,
+	      double *seconds, FILE *err)
+{
+	char *end = NULL;
+	double value = -1;
+
+	/* strtod() also reads hexadecimal, inf and nan: no time is given so. */
+	errno = 0;
+	if (*text && !text[strspn(text, "0123456789.eE+-")])
+		value = strtod(text, &end);
+	if (end && !*end && !errno &&
+	    ((zero_ok && value == 0) ||
+	     (value >= SECONDS_MIN && value <= SECONDS_MAX))) {
+		*seconds = value;
+		return true;
+	}
+	fprintf(err,
+		"forktrace: invalid %s '%s': expected a number of seconds "
+		"from %g to %d%s\n",
+		option, text, SECONDS_MIN, SECONDS_MAX,
+		zero_ok ? ", or 0 for none" : "");
+	return false;
+}
 
 static bool
 parse_pause_timeout(struct ft_options *opts, const char *text, FILE *err)
 {
-	char *end;
-	double seconds;
-
-	errno = 0;
-	seconds = strtod(text, &end);
-	if (errno || end == text || *end || !(seconds > 0) ||
-	    seconds > SECONDS_MAX) {
-		fprintf(err,
-			"forktrace: invalid --pause-timeout '%s': expected "
-			"a number of seconds above 0, up to %d\n",
-			text, SECONDS_MAX);
-		return false;
-	}
-	opts->pause_timeout = seconds;
-	return true;
+	return parse_seconds("--pause-timeout", text, false,
+			     &opts->pause_timeout, err);
 }
 
 static bool
 parse_hang_after(struct ft_options *opts, const char *text, FILE *err)
 {
-	char *end;
-	double seconds;
-
-	errno = 0;
-	seconds = strtod(text, &end);
-	if (errno || end == text || *end || !(seconds >= 0) ||
-	    seconds > SECONDS_MAX) {
-		fprintf(err,
-			"forktrace: invalid --hang-after '%s': expected "
-			"a number of seconds from 0 to %d, or 0 for none\n",
-			text, SECONDS_MAX);
-		return false;
-	}
-	opts->hang_after = seconds;
-	return true;
+	return parse_seconds("--hang-after", text, true, &opts->hang_after,
+			     err);
 }
 
 void
@@ -536,6 +540,11 @@ options_parse(struct ft_options *opts, int argc, char **argv, FILE *out,
 				return usage_error(err);
 			break;
 		case OPT_PAUSE_MATCH:
+			if (!*optarg) {
+				fprintf(err, "forktrace: invalid --pause-match "
+					     "'': expected a pattern\n");
+				return usage_error(err);
+			}
 			if (opts->pause_pattern_count ==
 			    FT_PAUSE_PATTERNS_MAX) {
 				fprintf(err,
