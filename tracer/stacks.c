@@ -599,6 +599,28 @@ call_file_name(Dwarf_Die *cudie, Dwarf_Word index)
 }
 
 /*
+ * Returns a copy of a module's path as /proc/PID/maps gives it, with its
+ * one escape undone: the kernel writes a newline in a path as \012.
+ */
+static char *
+maps_path_dup(const char *path)
+{
+	char *copy = xstrdup(path), *out = copy;
+	const char *in;
+
+	for (in = path; *in; in++) {
+		if (!strncmp(in, "\\012", 4)) {
+			*out++ = '\n';
+			in += 3;
+		} else {
+			*out++ = *in;
+		}
+	}
+	*out = '\0';
+	return copy;
+}
+
+/*
  * Names pc in mod: the function the symbol table gives and, with_dwarf,
  * the source line and the chain of inlined calls that DWARF's scopes
  * give, innermost first.
@@ -617,7 +639,7 @@ name_pc(Dwfl_Module *mod, uint64_t pc, const char *module, bool with_dwarf)
 	GElf_Sym sym;
 	int lineno = 0, n, i;
 
-	entry->module = module ? xstrdup(module) : NULL;
+	entry->module = module ? maps_path_dup(module) : NULL;
 	symbol = dwfl_module_addrinfo(mod, pc, &offset, &sym, NULL, NULL, NULL);
 	line = with_dwarf ? dwfl_module_getsrc(mod, pc) : NULL;
 	if (line)
