@@ -1005,6 +1005,69 @@ hang_poll_cycle_survives_interrupts(void **state)
 	trace_result_free(&live.result);
 }
 
+/* Returns true once thread pid sits in system call nr, false at the bound. */
+static bool
+wait_for_call(pid_t pid, long nr)
+{
+	struct timespec pause_time = { 0, 1000000 };
+	char path[64], text[64];
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	for (i = 0; i < TRACE_TIMEOUT * 1000; i++) {
+		FILE *fp = fopen(path, "r");
+		bool in_call = fp && fgets(text, sizeof(text), fp) &&
+			       strtol(text, NULL, 10) == nr;
+
+		if (fp)
+			fclose(fp);
+		if (in_call)
+			return true;
+		nanosleep(&pause_time, NULL);
+	}
+	return false;
+}
+
+/*
+ * A snapshot's interrupt ends a poll() with no timeout, which resumes as
+ * restart_syscall(); the hang report after it still knows the poll, on a
+ * pipe whose only writer is the process itself.
+ */
+static void
+poll_after_snapshot_still_deadlocked(void **state)
+{
+	const char *options[] = { "--hang-after=2", NULL };
+	const char *command[] = { PYTHON, "-c",
+				  "import os, select, signal\n"
+				  "signal.alarm(60)\n"
+				  "r, w = os.pipe()\n"
+				  "p = select.poll()\n"
+				  "p.register(r, select.POLLIN)\n"
+				  "p.poll()\n",
+				  NULL };
+	struct live_trace live;
+	json_t *exec, *hang;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(live_trace_start(&live, options, command), 0);
+	exec = live_trace_next(&live, "exec", NULL);
+	assert_non_null(exec);
+	pid = (pid_t)json_int(exec, "pid");
+	assert_true(wait_for_call(pid, SYS_poll));
+	kill(live.pid, SIGQUIT);
+	assert_non_null(live_trace_next(&live, "snapshot", NULL));
+	hang = hang_of(&live, pid);
+	assert_non_null(hang);
+	assert_true(deadlock(hang));
+	assert_string_equal(wait_kind(hang), "poll");
+	assert_string_equal(json_str(hang, "cause"), "no_waker");
+	kill_family(&live);
+	live_trace_finish(&live);
+	assert_false(live.result.timed_out);
+	trace_result_free(&live.result);
+}
+
 static void
 sigquit_without_detector_keeps_fork_note(void **state)
 {
@@ -1270,6 +1333,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hang_fork_lock_names_the_thread_left_behind),
 		cmocka_unit_test(sigquit_without_detector_keeps_fork_note),
+		cmocka_unit_test(poll_after_snapshot_still_deadlocked),
 		cmocka_unit_test(hang_pipe_wait_shows_the_cycle),
 		cmocka_unit_test(hang_python_subprocess_wait_before_read),
 		cmocka_unit_test(hang_python_socket_pair_wait_before_read),

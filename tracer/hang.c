@@ -263,13 +263,34 @@ hang_note_fork(struct tracer *t, const struct task *caller, pid_t child,
 	pidmap_put(&t->hang->fork_notes, child, note);
 }
 
+/*
+ * Returns true for the calls that resume through restart_syscall() after
+ * a stop: poll(), the sleeps, and a futex wait with a timeout.  Others
+ * restart as themselves, so a restart_syscall() after them is a new call.
+ */
+static bool
+restarts_through_block(const struct sample *s)
+{
+	switch (s->nr) {
+	case SYS_poll:
+	case SYS_nanosleep:
+	case SYS_clock_nanosleep:
+		return true;
+	case SYS_futex:
+		return s->args[3] != 0;
+	default:
+		return false;
+	}
+}
+
 /* The error that makes an interrupted call resume as restart_syscall() */
 #define ERESTART_RESTARTBLOCK 516
 
 /*
- * At a signal-delivery stop, records in s the call that the signal
- * interrupted, when that call will resume as restart_syscall(): no later
- * sample could tell which call that is, nor whether it has a timeout.
+ * At a signal-delivery stop, or the stop of forktrace's own interrupt,
+ * records in s the call that the stop ended, when that call will resume
+ * as restart_syscall(): no later sample could tell which call that is,
+ * nor whether it has a timeout.
  */
 static void
 note_interrupted_call(struct sample *s, pid_t tid)
@@ -295,26 +316,56 @@ note_interrupted_call(struct sample *s, pid_t tid)
 #endif
 }
 
+/* Returns the sample of task, a new and empty one if it has none yet. */
+static struct sample *
+task_sample(struct tracer *t, const struct task *task)
+{
+	struct sample *s = pidmap_get(&t->hang->samples, task->tid);
+
+	if (!s) {
+		s = xcalloc(1, sizeof(*s));
+		s->since_ns = tracer_now(t);
+		pidmap_put(&t->hang->samples, task->tid, s);
+	}
+	return s;
+}
+
 void
 hang_note_signal(struct tracer *t, const struct task *task)
 {
-	struct hang_state *h = t->hang;
 	struct sample *s;
 
-	if (!h || !h->tick_ns)
+	if (!t->hang || !t->hang->tick_ns)
 		return;
 	/*
 	 * A delivered signal is a sign of life: the wait starts again, but
 	 * the call stays known for a restart_syscall() that resumes it.
 	 */
-	s = pidmap_get(&h->samples, task->tid);
-	if (!s) {
-		s = xcalloc(1, sizeof(*s));
-		s->since_ns = tracer_now(t);
-		pidmap_put(&h->samples, task->tid, s);
-	}
+	s = task_sample(t, task);
 	s->signaled = true;
 	note_interrupted_call(s, task->tid);
+}
+
+void
+hang_note_interrupt(struct tracer *t, const struct task *task)
+{
+	if (t->hang)
+		note_interrupted_call(task_sample(t, task), task->tid);
+}
+
+void
+hang_resolve_restart(struct tracer *t, struct ft_thread_snapshot *facts)
+{
+	struct sample *s =
+		t->hang ? pidmap_get(&t->hang->samples, facts->tid) : NULL;
+
+	if (s && facts->in_syscall &&
+	    facts->syscall_nr == SYS_restart_syscall && s->in_syscall &&
+	    restarts_through_block(s)) {
+		facts->syscall_nr = s->nr;
+		memcpy(facts->syscall_args, s->args,
+		       sizeof(facts->syscall_args));
+	}
 }
 
 void
@@ -392,26 +443,6 @@ read_sample(pid_t pid, pid_t tid, struct sample *s)
 	}
 	free(text);
 	return true;
-}
-
-/*
- * Returns true for the calls that resume through restart_syscall() after
- * a stop: poll(), the sleeps, and a futex wait with a timeout.  Others
- * restart as themselves, so a restart_syscall() after them is a new call.
- */
-static bool
-restarts_through_block(const struct sample *s)
-{
-	switch (s->nr) {
-	case SYS_poll:
-	case SYS_nanosleep:
-	case SYS_clock_nanosleep:
-		return true;
-	case SYS_futex:
-		return s->args[3] != 0;
-	default:
-		return false;
-	}
 }
 
 /*
@@ -584,13 +615,7 @@ add_member_thread(pid_t tid, void *value, void *data)
 	if (task->flags & TASK_LISTENING)
 		thread->facts.state = 'T';
 	s = h ? pidmap_get(&h->samples, tid) : NULL;
-	if (s && thread->facts.in_syscall &&
-	    thread->facts.syscall_nr == SYS_restart_syscall && s->in_syscall &&
-	    restarts_through_block(s)) {
-		thread->facts.syscall_nr = s->nr;
-		memcpy(thread->facts.syscall_args, s->args,
-		       sizeof(thread->facts.syscall_args));
-	}
+	hang_resolve_restart(b->t, &thread->facts);
 	thread->blocked =
 		(thread->facts.state == 'S' || thread->facts.state == 'D') &&
 		thread->facts.in_syscall;

@@ -194,6 +194,7 @@ collect_task(pid_t tid, void *value, void *data)
 	       sizeof(c->snapshot->threads[0]));
 	snapshot_read_thread(task->tgid, tid,
 			     &c->snapshot->threads[c->snapshot->count]);
+	hang_resolve_restart(c->t, &c->snapshot->threads[c->snapshot->count]);
 	/* /proc shows a seized job-control stop as a tracing stop. */
 	if (task->flags & TASK_LISTENING) {
 		c->snapshot->threads[c->snapshot->count].state = 'T';
@@ -309,6 +310,7 @@ snapshot_capture_stop(struct tracer *t, struct task *task)
 		return;
 	thread->stack =
 		stacks_capture(t->snapshot_stacks, task->tgid, task->tid);
+	hang_note_interrupt(t, task);
 	settle_interrupt(t, thread);
 }
 
@@ -379,6 +381,7 @@ snapshot_take_threads(struct tracer *t, const pid_t *tids, size_t count,
 			continue;
 		snapshot_read_thread(task->tgid, task->tid,
 				     &snapshot->threads[snapshot->count]);
+		hang_resolve_restart(t, &snapshot->threads[snapshot->count]);
 		if (task->flags & TASK_LISTENING)
 			snapshot->threads[snapshot->count].state = 'T';
 		snapshot->count++;

@@ -175,6 +175,13 @@ void hang_note_exec(struct tracer *t, pid_t pid);
 void hang_explain_snapshot(struct tracer *t, struct ft_snapshot *snapshot);
 /* Takes forktrace's own interrupt of a thread as no sign of its life. */
 void hang_rebaseline_task(struct tracer *t, const struct task *task);
+/*
+ * At the stop of forktrace's own interrupt, records the call that the
+ * interrupt ended: a poll() or a sleep goes on as restart_syscall().
+ */
+void hang_note_interrupt(struct tracer *t, const struct task *task);
+/* Names a call resumed as restart_syscall() by the call it resumes. */
+void hang_resolve_restart(struct tracer *t, struct ft_thread_snapshot *facts);
 
 /* Continues a thread after a stop, or detaches it when letting go. */
 void tracer_release(struct tracer *t, struct task *task, int signo);
