@@ -1005,6 +1005,57 @@ hang_poll_cycle_survives_interrupts(void **state)
 	trace_result_free(&live.result);
 }
 
+/*
+ * A reader reported as waiting, while a second child holds the pipe's
+ * write end, is reported again as deadlocked once that child has ended:
+ * the last write end left is its parent's, which waits for the reader.
+ */
+static void
+waiting_report_turns_deadlocked(void **state)
+{
+	const char *options[] = { "--hang-after=1", NULL };
+	const char *command[] = { PYTHON, "-c",
+				  "import os, signal, time\n"
+				  "signal.alarm(60)\n"
+				  "r, w = os.pipe()\n"
+				  "a = os.fork()\n"
+				  "if a == 0:\n"
+				  "    signal.alarm(60)\n"
+				  "    os.close(w)\n"
+				  "    os.read(r, 1)\n"
+				  "    os._exit(0)\n"
+				  "b = os.fork()\n"
+				  "if b == 0:\n"
+				  "    time.sleep(3)\n"
+				  "    os._exit(0)\n"
+				  "os.waitpid(b, 0)\n"
+				  "os.waitpid(a, 0)\n",
+				  NULL };
+	struct live_trace live;
+	json_t *fork, *hang = NULL;
+	pid_t reader;
+	int i;
+
+	(void)state;
+	assert_int_equal(live_trace_start(&live, options, command), 0);
+	fork = live_trace_next(&live, "fork", NULL);
+	assert_non_null(fork);
+	reader = (pid_t)json_int(fork, "child");
+	for (i = 0; i < 32 && !(hang && deadlock(hang)); i++) {
+		hang = live_trace_next(&live, "hang", NULL);
+		if (hang && json_int(hang, "pid") != reader)
+			hang = NULL;
+	}
+	assert_non_null(hang);
+	assert_true(deadlock(hang));
+	kill_family(&live);
+	live_trace_finish(&live);
+	assert_false(live.result.timed_out);
+	assert_non_null(json_str(trace_process(&live.result, reader),
+				 "deadlock_cause"));
+	trace_result_free(&live.result);
+}
+
 /* Returns true once thread pid sits in system call nr, false at the bound. */
 static bool
 wait_for_call(pid_t pid, long nr)
@@ -1334,6 +1385,7 @@ main(void)
 		cmocka_unit_test(hang_fork_lock_names_the_thread_left_behind),
 		cmocka_unit_test(sigquit_without_detector_keeps_fork_note),
 		cmocka_unit_test(poll_after_snapshot_still_deadlocked),
+		cmocka_unit_test(waiting_report_turns_deadlocked),
 		cmocka_unit_test(hang_pipe_wait_shows_the_cycle),
 		cmocka_unit_test(hang_python_subprocess_wait_before_read),
 		cmocka_unit_test(hang_python_socket_pair_wait_before_read),

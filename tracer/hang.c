@@ -77,6 +77,16 @@ struct hang_state {
 	 * reported: it is reported again only when it hangs elsewhere
 	 */
 	struct pidmap reported;
+	/*
+	 * The reported tgids whose report said waiting: a member's end can
+	 * leave them deadlocked, and then they are reported again
+	 */
+	struct pidmap waiting;
+	/*
+	 * When a member last ended: for a while after, until the other
+	 * members' waits have settled, the waiting ones are explained again
+	 */
+	uint64_t member_end_ns;
 	struct pidmap marking; /* the tgids reported in this tick */
 	struct pidmap fork_notes; /* child pid -> struct fork_note */
 	struct ended ended[ENDED_MAX];
@@ -145,6 +155,7 @@ hang_stop(struct tracer *t)
 	pidmap_each(&h->samples, free_value, NULL);
 	pidmap_free(&h->samples);
 	pidmap_free(&h->reported);
+	pidmap_free(&h->waiting);
 	pidmap_each(&h->fork_notes, free_note_value, NULL);
 	pidmap_free(&h->fork_notes);
 	for (i = 0; i < ENDED_MAX; i++)
@@ -173,6 +184,7 @@ hang_note_exit(struct tracer *t, const struct task *task)
 	/* The files serve the detector's explanations only. */
 	if (!h || !h->tick_ns)
 		return;
+	h->member_end_ns = tracer_now(t);
 	/*
 	 * Reading the files costs some 15 us: a process younger than
 	 * EXIT_FILES_MIN_AGE_NS is let go without, so that the cost stays
@@ -388,6 +400,7 @@ hang_forget(struct tracer *t, const struct task *task)
 	pidmap_remove(&h->samples, task->tid);
 	if (task->tid == task->tgid) {
 		pidmap_remove(&h->reported, task->tgid);
+		pidmap_remove(&h->waiting, task->tgid);
 		free_fork_note(pidmap_get(&h->fork_notes, task->tgid));
 		pidmap_remove(&h->fork_notes, task->tgid);
 	}
@@ -548,6 +561,9 @@ struct hung_list {
 	uint64_t now;
 	pid_t *pids;
 	size_t count, capacity;
+	/* The tgids reported as waiting and hung the same way since */
+	pid_t *rechecks;
+	size_t recheck_count, recheck_capacity;
 };
 
 static void
@@ -562,9 +578,22 @@ find_hung(pid_t tgid, void *value, void *data)
 	if (!sum->threads || !sum->all_blocked ||
 	    list->now - sum->since_ns < h->after_ns)
 		return;
-	/* The same hang as the one reported, maybe after a moment awake. */
-	if (reported == 1 + sum->signature)
+	/*
+	 * The same hang as the one reported, maybe after a moment awake.  A
+	 * member's end may have taken the last waker of a waiting one.
+	 */
+	if (reported == 1 + sum->signature) {
+		if (!h->member_end_ns ||
+		    list->now - h->member_end_ns > h->after_ns + h->tick_ns ||
+		    !pidmap_get(&h->waiting, tgid))
+			return;
+		if (list->recheck_count == list->recheck_capacity)
+			list->rechecks =
+				xgrow(list->rechecks, &list->recheck_capacity,
+				      sizeof(*list->rechecks));
+		list->rechecks[list->recheck_count++] = tgid;
 		return;
+	}
 	if (list->count == list->capacity)
 		list->pids =
 			xgrow(list->pids, &list->capacity, sizeof(*list->pids));
@@ -747,8 +776,13 @@ rebaseline_all(struct tracer *t)
 		pidmap_each(&t->tasks, rebaseline, t);
 }
 
-static void
-report_hung(struct tracer *t, const struct ft_wait_graph *graph, pid_t pid)
+/*
+ * Reports the hang of pid, or with only_deadlock, only a deadlock.
+ * Returns true when it reported.
+ */
+static bool
+report_hung(struct tracer *t, const struct ft_wait_graph *graph, pid_t pid,
+	    bool only_deadlock)
 {
 	const struct ft_wait_process *p = wait_graph_member(graph, pid);
 	struct ft_event event = { .kind = FT_EVENT_HANG, .pid = pid };
@@ -758,16 +792,24 @@ report_hung(struct tracer *t, const struct ft_wait_graph *graph, pid_t pid)
 	size_t i;
 
 	if (!p || !p->thread_count)
-		return;
+		return false;
 	/*
 	 * A sleep or a prompt is no hang: it is marked as reported, so that
 	 * only a wait elsewhere can bring a report.
 	 */
 	if (hang_waits_end_by_themselves(graph, pid)) {
 		pidmap_put(&t->hang->reported, pid, (void *)1);
-		return;
+		return true;
 	}
 	report = hang_explain(graph, pid);
+	if (only_deadlock && !report->deadlock) {
+		hang_report_free(report);
+		return false;
+	}
+	if (report->deadlock)
+		pidmap_remove(&t->hang->waiting, pid);
+	else
+		pidmap_put(&t->hang->waiting, pid, (void *)1);
 	tids = xcalloc(p->thread_count, sizeof(*tids));
 	for (i = 0; i < p->thread_count; i++)
 		tids[i] = p->threads[i].facts.tid;
@@ -781,6 +823,7 @@ report_hung(struct tracer *t, const struct ft_wait_graph *graph, pid_t pid)
 	snapshot_free(threads);
 	/* Marked with no signature until remember_signature() adds them. */
 	pidmap_put(&t->hang->reported, pid, (void *)1);
+	return true;
 }
 
 /* Adds a thread's wait signature to its newly reported process's mark. */
@@ -816,13 +859,16 @@ hang_tick(struct tracer *t)
 	pidmap_each(&sm.sums, find_hung, &list);
 	pidmap_each(&sm.sums, free_value, NULL);
 	pidmap_free(&sm.sums);
-	if (!list.count)
+	if (!list.count && !list.recheck_count)
 		return;
 	build_graph(t, &graph, false);
 	for (i = 0; i < list.count; i++) {
-		report_hung(t, &graph, list.pids[i]);
+		report_hung(t, &graph, list.pids[i], false);
 		pidmap_put(&h->marking, list.pids[i], (void *)1);
 	}
+	for (i = 0; i < list.recheck_count; i++)
+		if (report_hung(t, &graph, list.rechecks[i], true))
+			pidmap_put(&h->marking, list.rechecks[i], (void *)1);
 	rebaseline_all(t);
 	/* Each mark takes the waits as they are after forktrace's interrupts.
 	 */
@@ -830,6 +876,7 @@ hang_tick(struct tracer *t)
 	pidmap_free(&h->marking);
 	wait_graph_free(&graph);
 	free(list.pids);
+	free(list.rechecks);
 }
 
 void
