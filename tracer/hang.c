@@ -78,8 +78,8 @@ struct hang_state {
 	 */
 	struct pidmap reported;
 	/*
-	 * The reported tgids whose report said waiting: a member's end can
-	 * leave them deadlocked, and then they are reported again
+	 * The reported tgids whose report was only waiting.  A member's end
+	 * can leave them deadlocked, and then they are reported again.
 	 */
 	struct pidmap waiting;
 	/*
@@ -295,14 +295,25 @@ restarts_through_block(const struct sample *s)
 	}
 }
 
+/*
+ * Returns true when a thread in call nr resumes the call that last saw:
+ * nr is restart_syscall(), and last is a call that resumes that way.
+ */
+static bool
+resumes_call_of(const struct sample *last, bool in_syscall, long nr)
+{
+	return last && in_syscall && nr == SYS_restart_syscall &&
+	       last->in_syscall && restarts_through_block(last);
+}
+
 /* The error that makes an interrupted call resume as restart_syscall() */
 #define ERESTART_RESTARTBLOCK 516
 
 /*
- * At a signal-delivery stop, or the stop of forktrace's own interrupt,
- * records in s the call that the stop ended, when that call will resume
- * as restart_syscall(): no later sample could tell which call that is,
- * nor whether it has a timeout.
+ * Records in s the call that a signal-delivery stop, or the stop of
+ * forktrace's own interrupt, ended, when that call will resume as
+ * restart_syscall().  No later sample could tell which call that is, nor
+ * whether it has a timeout.
  */
 static void
 note_interrupted_call(struct sample *s, pid_t tid)
@@ -371,9 +382,7 @@ hang_resolve_restart(struct tracer *t, struct ft_thread_snapshot *facts)
 	struct sample *s =
 		t->hang ? pidmap_get(&t->hang->samples, facts->tid) : NULL;
 
-	if (s && facts->in_syscall &&
-	    facts->syscall_nr == SYS_restart_syscall && s->in_syscall &&
-	    restarts_through_block(s)) {
+	if (resumes_call_of(s, facts->in_syscall, facts->syscall_nr)) {
 		facts->syscall_nr = s->nr;
 		memcpy(facts->syscall_args, s->args,
 		       sizeof(facts->syscall_args));
@@ -467,8 +476,7 @@ read_sample(pid_t pid, pid_t tid, struct sample *s)
 static void
 continue_restarted(const struct sample *last, struct sample *fresh)
 {
-	if (last && fresh->in_syscall && fresh->nr == SYS_restart_syscall &&
-	    last->in_syscall && restarts_through_block(last)) {
+	if (resumes_call_of(last, fresh->in_syscall, fresh->nr)) {
 		fresh->nr = last->nr;
 		memcpy(fresh->args, last->args, sizeof(fresh->args));
 	}

@@ -960,7 +960,7 @@ hang_explain(const struct ft_wait_graph *graph, pid_t pid)
 	return report;
 }
 
-/* The longest chain of waits for children that is followed */
+/* The maximum depth of a chain of waits for children that is followed */
 #define CHILD_WAIT_DEPTH 8
 
 static bool ends_by_itself(const struct ft_wait_graph *graph,
@@ -979,19 +979,10 @@ awaited_child_ends(const struct ft_wait_graph *graph,
 
 	if (depth >= CHILD_WAIT_DEPTH)
 		return false;
-	if (wait->child > 0) {
-		const struct ft_wait_process *child =
-			wait_graph_member(graph, wait->child);
-
-		return child && child->ppid == p->pid &&
-		       ends_by_itself(graph, child, depth + 1);
-	}
 	for (i = 0; i < graph->count; i++) {
 		const struct ft_wait_process *q = &graph->processes[i];
 
-		if (q->member && !q->ended && q->ppid == p->pid &&
-		    (wait->child == -1 ||
-		     q->pgid == (wait->child ? -wait->child : p->pgid)) &&
+		if (q->member && wait_child_matches(p, q, wait->child) &&
 		    ends_by_itself(graph, q, depth + 1))
 			return true;
 	}

@@ -701,11 +701,9 @@ collect_lost_fork(pid_t tid, void *value, void *data)
 	    procfs_read_status_field(tid, "PPid", &ppid) < 0 ||
 	    (pid_t)ppid != lost->tgid)
 		return;
-	if (lost->count == lost->capacity) {
-		lost->capacity = lost->capacity ? 2 * lost->capacity : 8;
-		lost->tids = xrealloc(lost->tids,
-				      lost->capacity * sizeof(*lost->tids));
-	}
+	if (lost->count == lost->capacity)
+		lost->tids =
+			xgrow(lost->tids, &lost->capacity, sizeof(*lost->tids));
 	lost->tids[lost->count++] = tid;
 }
 
@@ -800,7 +798,7 @@ handle_exec(struct tracer *t, struct task *task)
 	} else if (t->opts->pause == FT_PAUSE_EXEC &&
 		   (process = family_process(t->family, task->tgid)) &&
 		   process->parent && pause_applies(t, process)) {
-		/* A root, the program or a process -p named, is no child. */
+		/* Never a root: the program or a process that -p named. */
 		pause_hand_over(t, task, "exec", NULL);
 	} else {
 		tracer_release(t, task, 0);
@@ -924,22 +922,11 @@ count_running(pid_t pid, void *value, void *data)
 }
 
 /*
- * Stops forktrace itself, once per stop, when the launched program is in a
- * group stop and no other member runs.  A shell waits for forktrace, not
- * for the program, so a program that stops itself (as an editor does for
- * ^Z in raw mode) must stop forktrace too for the shell to see the job
- * stopped.  The shell's SIGCONT to the job continues both.  While another
- * member runs, forktrace goes on, because that member's next event needs
- * it: it may be the one that sends the program SIGCONT.  A stop that a
- * process outside the family sent stops the program alone, so that a
- * SIGCONT to the program alone continues it, as without forktrace.
- */
-/*
- * Continues the program's process group after forktrace, stopped with
- * the program, was continued.  The shell's fg continues forktrace's
- * group, and a program that moved to a group of its own is out of its
- * reach; without forktrace, that group would be the job.  A program
- * that something else continued meanwhile is left alone.
+ * Continues the program's process group once forktrace, stopped with the
+ * program, is continued.  The shell's fg continues forktrace's group,
+ * which a program that moved to a group of its own has left, although
+ * without forktrace that group would be the job.  A program that
+ * something else continued meanwhile is left alone.
  */
 static void
 continue_root_elsewhere(struct tracer *t)
@@ -960,6 +947,17 @@ continue_root_elsewhere(struct tracer *t)
 		kill(t->root_pid, SIGCONT);
 }
 
+/*
+ * Stops forktrace itself, once per stop, when the launched program is in a
+ * group stop and no other member runs.  A shell waits for forktrace, not
+ * for the program, so a program that stops itself (as an editor does for
+ * ^Z in raw mode) must stop forktrace too for the shell to see the job
+ * stopped.  The shell's SIGCONT to the job continues both.  While another
+ * member runs, forktrace goes on, because that member's next event needs
+ * it: it may be the one that sends the program SIGCONT.  A stop that a
+ * process outside the family sent stops the program alone, so that a
+ * SIGCONT to the program alone continues it, as without forktrace.
+ */
 static void
 stop_with_root(struct tracer *t)
 {
@@ -1266,7 +1264,7 @@ root_got_signal_too(struct tracer *t, int signo, int code)
  */
 #define FORWARD_DELAY_NS 100000000u
 
-/* How soon a signal from the same sender counts as the same request */
+/* The interval within which a second copy from one sender is a repeat */
 #define REPEAT_WINDOW_NS 10000000u
 
 /* How long a family may take to end after the first interrupt, unremarked */

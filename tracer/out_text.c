@@ -144,7 +144,7 @@ add_duration(struct strbuf *sb, uint64_t ns)
 
 /*
  * Appends a tree row's lifetime, right-aligned under LIFETIME so that the
- * ends line up; as in ps, a dash stands for a lifetime that is not known.
+ * ends line up.  As in ps, a dash stands for a lifetime that is not known.
  */
 static void
 add_lifetime(struct strbuf *sb, bool known, uint64_t ns)
@@ -470,7 +470,7 @@ text_event(struct ft_output *base, const struct ft_event *event,
 		return;
 	if (!output_shows_when_quiet(event, base->opts->quiet))
 		return;
-	/* The fork line of a zombie found in /proc said that it had ended. */
+	/* A zombie found in /proc has ended already, as its fork line shows. */
 	if (event->kind == FT_EVENT_GAP && process->found_ended)
 		return;
 	/* Every child's end sends one, and the exit line reports it already. */

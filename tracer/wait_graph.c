@@ -191,9 +191,9 @@ wait_file_wakers(const struct ft_wait_graph *graph,
 		w->outside = true;
 }
 
-static bool
-child_matches(const struct ft_wait_process *parent,
-	      const struct ft_wait_process *child, pid_t spec)
+bool
+wait_child_matches(const struct ft_wait_process *parent,
+		   const struct ft_wait_process *child, pid_t spec)
 {
 	if (child->ended || child->ppid != parent->pid)
 		return false;
@@ -279,7 +279,7 @@ add_signal_wakers(const struct ft_wait_graph *graph,
 	if (!(process->caught_signals & SIGNAL_BIT(SIGCHLD)))
 		return;
 	for (i = 0; i < graph->count; i++)
-		if (child_matches(process, &graph->processes[i], -1))
+		if (wait_child_matches(process, &graph->processes[i], -1))
 			add_waker(w, &graph->processes[i], 0);
 }
 
@@ -340,8 +340,8 @@ wait_find_wakers(const struct ft_wait_graph *graph,
 		return;
 	case FT_WAIT_CHILD:
 		for (j = 0; j < graph->count; j++)
-			if (child_matches(process, &graph->processes[j],
-					  wait->child)) {
+			if (wait_child_matches(process, &graph->processes[j],
+					       wait->child)) {
 				if (!graph->processes[j].member)
 					w->outside = true;
 				else

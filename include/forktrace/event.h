@@ -80,7 +80,7 @@ struct ft_event {
 	/* FT_EVENT_FORK of a child found through /proc after a gap */
 	bool adopted;
 	bool found_ended; /* and found a zombie: its program is unknown */
-	/* FT_EVENT_GAP with gap_ended: status holds the end, when known */
+	/* FT_EVENT_GAP with gap_ended: status is the end's, when known */
 	bool gap_status_known;
 	/*
 	 * FT_EVENT_FORK from a process with other threads: those threads,

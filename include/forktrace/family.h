@@ -59,8 +59,8 @@ struct ft_process {
 	bool paused; /* handed over to a debugger */
 	bool lost; /* ended while forktrace was not tracing it */
 	/*
-	 * Its end, as the SIGCHLD to its parent told: ended and status are
-	 * set, though forktrace was not tracing it then
+	 * An end reported only by the SIGCHLD to its parent: ended and status
+	 * are set, though forktrace was not tracing it then
 	 */
 	bool ended_untraced;
 	bool found_ended; /* found a zombie: lifetime and program unknown */

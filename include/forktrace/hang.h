@@ -256,6 +256,14 @@ wait_process_file(const struct ft_wait_process *process, int fd);
 struct ft_wait_thread *
 wait_process_thread(const struct ft_wait_process *process, pid_t tid);
 
+/*
+ * Returns true when child is a live child of parent that a wait for spec
+ * waits for: spec is a pid, -1 for any child, 0 for the parent's group,
+ * or -PGID for another group.
+ */
+bool wait_child_matches(const struct ft_wait_process *parent,
+			const struct ft_wait_process *child, pid_t spec);
+
 /* Returns the live member whose memory the vfork child p shares, or NULL. */
 const struct ft_wait_process *
 wait_memory_sharer(const struct ft_wait_graph *graph,
@@ -361,9 +369,8 @@ void hang_report_free(struct ft_hang_report *report);
 
 /*
  * Returns true when every thread of the member pid waits with a known
- * timeout, reads a terminal, or waits for a child that does the same:
- * each wait ends by itself or by a key, so the detector does not call
- * the process hung.
+ * timeout, reads a terminal, or waits for a child that does the same.
+ * Each such wait ends by itself or at a key, so the process is not hung.
  */
 bool hang_waits_end_by_themselves(const struct ft_wait_graph *graph, pid_t pid);
 
