@@ -75,7 +75,7 @@ non_executable_exits_126(void **state)
 	trace_result_free(&r);
 }
 
-/* A directory fails with EACCES; the message says what a shell says. */
+/* A directory fails with EACCES, and the message is a shell's message. */
 static void
 directory_is_named(void **state)
 {

@@ -677,7 +677,7 @@ family_detach_forgets_process(void **state)
 	family_free(family);
 }
 
-/* A paused child's end under a debugger, as its parent's SIGCHLD told. */
+/* Returns the SIGCHLD that reports a paused child's end to its parent. */
 static struct ft_event
 child_end_signal(pid_t child, int status, uint64_t time_ns)
 {

@@ -695,7 +695,7 @@ second_signal_keeps_first_forward(void **state)
 	assert_int_equal(live.result.signal, SIGTERM);
 	assert_non_null(
 		strstr(live.result.err, "SIGTERM: detaching from the family"));
-	/* The shell's trap ran, whoever reaped the shell. */
+	/* The shell's trap ran, whichever process reaped the shell. */
 	assert_true(wait_for_process_end(shell));
 	got = read_whole_file(path);
 	assert_non_null(got);

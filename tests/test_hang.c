@@ -650,9 +650,9 @@ hang_wait_for_sleeping_child_not_reported(void **state)
 }
 
 /*
- * A SIGCONT, which has no handler, interrupts the sleep before the
- * detector's first sample; the sleep resumes as restart_syscall(), and
- * only the signal stop showed which call that resumes.
+ * A SIGCONT with no handler interrupts the sleep before the detector's
+ * first sample.  The sleep resumes as restart_syscall(), so only the
+ * signal stop showed which call that resumes.
  */
 static void
 hang_restarted_sleep_not_reported(void **state)
@@ -1081,8 +1081,8 @@ wait_for_call(pid_t pid, long nr)
 
 /*
  * A snapshot's interrupt ends a poll() with no timeout, which resumes as
- * restart_syscall(); the hang report after it still knows the poll, on a
- * pipe whose only writer is the process itself.
+ * restart_syscall().  The hang report after it still names the poll, on
+ * a pipe whose only writer is the process itself.
  */
 static void
 poll_after_snapshot_still_deadlocked(void **state)

@@ -536,8 +536,8 @@ running_child_or_reader_is_no_deadlock(void **state)
 
 /*
  * The detector reports no process whose every wait has a known timeout or
- * reads a terminal; a timeout only assumed, for lack of pidfd_getfd(),
- * does not count.
+ * reads a terminal.  A timeout only assumed, because pidfd_getfd() is
+ * missing, does not count.
  */
 static void
 waits_ending_by_themselves(void **state)
@@ -582,9 +582,10 @@ waits_ending_by_themselves(void **state)
 }
 
 /*
- * pause() ends only when a handler runs: with none but glibc's own, the
- * thread is stuck; with a handler for SIGUSR1, a signal from anyone can
- * end it.  sigwaitinfo() waits for blocked signals, which anyone may send.
+ * pause() ends only when a handler runs, so with no handler but glibc's
+ * own the thread is stuck.  With a handler for SIGUSR1, a signal from
+ * anyone can end it.  sigwaitinfo() waits for blocked signals, which
+ * anyone may send.
  */
 static void
 pause_without_handlers_is_stuck(void **state)

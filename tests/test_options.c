@@ -441,7 +441,7 @@ options_flag_with_value_rejected(void **state)
 	parse_run_free(&run);
 }
 
-/* strace's -f asks to follow children, which forktrace always does. */
+/* strace's -f requests following children, which forktrace always does. */
 static void
 options_follow_forks_accepted(void **state)
 {

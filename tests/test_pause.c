@@ -414,7 +414,7 @@ program_exec_not_paused(void **state)
 	trace_result_free(&r);
 }
 
-/* Under -q a pause still says how to attach, and -qq says nothing. */
+/* Under -q a pause still prints how to attach, and -qq prints nothing. */
 static void
 quiet_keeps_pause_lines(void **state)
 {

@@ -820,8 +820,8 @@ text_tree_untraced_end(void **state)
 }
 
 /*
- * A zombie that -p found: the fork line says it had ended, no gap line
- * follows, and the tree knows only its comm, not its lifetime.
+ * A zombie that -p found: the fork line shows that it had ended, no gap
+ * line follows, and the tree has only its comm, not its lifetime.
  */
 static void
 text_found_zombie(void **state)
