@@ -936,7 +936,7 @@ continue_root_elsewhere(struct tracer *t)
 
 	if (group < 0 || group == getpgrp())
 		return;
-	/* The program's own continue may be waiting to be read. */
+	/* The program's continue event may still be waiting in waitpid(). */
 	tracer_drain_waits(t);
 	root = family_process(t->family, t->root_pid);
 	if (!root || !root->stopped)
